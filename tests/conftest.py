@@ -1,0 +1,26 @@
+"""Shared fixtures: where the data sets live, and a quiet, deterministic Keras."""
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+# The data sets live beside the repository (../shared/datasets), never inside it.
+# ZOO_DATASETS overrides the location.
+DATASETS = Path(os.environ.get("ZOO_DATASETS", REPO_ROOT.parent / "shared" / "datasets"))
+
+
+def dataset_path(*parts: str) -> Path:
+    """Path to a file or folder under ../shared/datasets, or skip the test with the reason."""
+    path = DATASETS.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"data set not found at {path} (set ZOO_DATASETS to the folder holding "
+                    "the shared data sets; see the README's Data section)")
+    return path
+
+
+@pytest.fixture
+def datasets_dir() -> Path:
+    return dataset_path()
