@@ -1,0 +1,291 @@
+"""Whole-sequence forward passes with hand-written backpropagation through time.
+
+Autodiff through a compiled loop accumulates every weight gradient inside the loop, one small
+matrix product per step and per weight. Here each backward step does only what the recurrence
+needs (dz⟨t⟩ and dz⟨t⟩·Uᵀ for the previous state); the recurrent kernel's gradient is one large
+product after the loop, Σ_t a⟨t−1⟩ᵀ dz⟨t⟩ = A_prevᵀ·DZ over all (batch × time) rows, and the
+input projection's gradient is DZ itself, which autodiff then carries through the single
+x·kernel + bias product made before the loop. The equations are the cells' (see their
+docstrings); `zoo/reference.py` derives the same gradients step by step, and the tests check
+these against it and against finite differences.
+
+Each function takes batch-major tensors: projected (batch, time, G·n_a) = x·kernel + bias for
+every step, initial states (batch, n_a), the recurrent kernel (n_a, G·n_a); and returns
+(outputs (batch, time, n_a), [final states]). Masks are handled by the autodiff path instead.
+"""
+from keras import ops
+from keras.src import backend as keras_backend
+
+
+def _upstream(upstream, count):
+    """Normalise the incoming gradients: JAX passes one tuple, TensorFlow one tensor each."""
+    if len(upstream) == 1 and isinstance(upstream[0], (tuple, list)):
+        upstream = tuple(upstream[0])
+    return upstream[:count]
+
+
+def _zeros_if_none(gradient, like):
+    return ops.zeros_like(like) if gradient is None else gradient
+
+
+def _run(step, sequences, initial_states, go_backwards=False):
+    """The backend's compiled loop over time; returns (all outputs, final states)."""
+    first = sequences[0] if isinstance(sequences, (tuple, list)) else sequences
+    _, outputs, states = keras_backend.rnn(
+        step, sequences, list(initial_states), go_backwards=go_backwards,
+        input_length=first.shape[1], return_all_outputs=True,
+    )
+    return outputs, states
+
+
+def _previous(initial, sequence):
+    """state⟨t−1⟩ for every t: the initial state followed by all but the last state."""
+    return ops.concatenate([ops.expand_dims(initial, 1), sequence[:, :-1]], axis=1)
+
+
+def _weight_gradient(previous_states, dz):
+    """Σ over batch and time of state⟨t−1⟩ᵀ·dz⟨t⟩, as one matrix product."""
+    rows = ops.reshape(previous_states, (-1, ops.shape(previous_states)[-1]))
+    return ops.matmul(ops.transpose(rows), ops.reshape(dz, (-1, ops.shape(dz)[-1])))
+
+
+def lstm_sequence(projected, a0, c0, recurrent_kernel, peephole=None):
+    """LSTM over a whole sequence; `peephole` is p = [p_u, p_f, p_o] (3·n_a,) or None."""
+    if peephole is None:
+        return _lstm_plain(projected, a0, c0, recurrent_kernel)
+    return _lstm_peephole(projected, a0, c0, recurrent_kernel, peephole)
+
+
+@ops.custom_gradient
+def _lstm_plain(projected, a0, c0, recurrent_kernel):
+    n_a = ops.shape(a0)[-1]
+
+    def forward_step(projected_t, states):
+        a_prev, c_prev = states
+        z = projected_t + ops.matmul(a_prev, recurrent_kernel)
+        z_u, z_f, z_o, z_c = ops.split(z, 4, axis=-1)
+        gamma_u, gamma_f, gamma_o = ops.sigmoid(z_u), ops.sigmoid(z_f), ops.sigmoid(z_o)
+        gates = ops.concatenate([gamma_u, gamma_f, gamma_o], axis=-1)   # kept for the backward pass
+        c_tilde = ops.tanh(z_c)
+        c_next = gamma_u * c_tilde + gamma_f * c_prev
+        a_next = gamma_o * ops.tanh(c_next)
+        return (a_next, c_next, gates, c_tilde), [a_next, c_next]
+
+    (a, c, gates, c_tilde), (a_last, c_last) = _run(forward_step, projected, [a0, c0])
+
+    def backward(*upstream):
+        da_all, da_last, dc_last = _upstream(upstream, 3)
+        da_all = _zeros_if_none(da_all, a)
+        c_prev_all = _previous(c0, c)
+        kernel_transposed = ops.transpose(recurrent_kernel)
+
+        def backward_step(inputs_t, states):
+            da_t, gates_t, c_tilde_t, c_t, c_prev_t = inputs_t
+            da_next, dc_next = states
+            da_total = da_t + da_next
+            gamma_u, gamma_f, gamma_o = ops.split(gates_t, 3, axis=-1)
+            tanh_c = ops.tanh(c_t)
+            dc = dc_next + da_total * gamma_o * (1.0 - tanh_c * tanh_c)
+            d_gates = ops.concatenate([dc * c_tilde_t, dc * c_prev_t, da_total * tanh_c], axis=-1)
+            dz_gates = d_gates * gates_t * (1.0 - gates_t)
+            dz_c = dc * gamma_u * (1.0 - c_tilde_t * c_tilde_t)
+            dz = ops.concatenate([dz_gates, dz_c], axis=-1)
+            da_prev = ops.matmul(dz, kernel_transposed)
+            return dz, [da_prev, dc * gamma_f]
+
+        dz_reversed, (da0, dc0) = _run(
+            backward_step, (da_all, gates, c_tilde, c, c_prev_all),
+            [_zeros_if_none(da_last, a0), _zeros_if_none(dc_last, c0)], go_backwards=True,
+        )
+        dz = ops.flip(dz_reversed, axis=1)
+        d_recurrent_kernel = _weight_gradient(_previous(a0, a), dz)
+        return dz, da0, dc0, d_recurrent_kernel
+
+    return (a, a_last, c_last), backward
+
+
+@ops.custom_gradient
+def _lstm_peephole(projected, a0, c0, recurrent_kernel, peephole):
+    def forward_step(projected_t, states):
+        a_prev, c_prev = states
+        z = projected_t + ops.matmul(a_prev, recurrent_kernel)
+        z_u, z_f, z_o, z_c = ops.split(z, 4, axis=-1)
+        z_gates = ops.concatenate([z_u, z_f, z_o], axis=-1)
+        gates = ops.sigmoid(z_gates + peephole * ops.tile(c_prev, [1, 3]))
+        gamma_u, gamma_f, gamma_o = ops.split(gates, 3, axis=-1)
+        c_tilde = ops.tanh(z_c)
+        c_next = gamma_u * c_tilde + gamma_f * c_prev
+        a_next = gamma_o * ops.tanh(c_next)
+        return (a_next, c_next, gates, c_tilde), [a_next, c_next]
+
+    (a, c, gates, c_tilde), (a_last, c_last) = _run(forward_step, projected, [a0, c0])
+
+    def backward(*upstream):
+        da_all, da_last, dc_last = _upstream(upstream, 3)
+        da_all = _zeros_if_none(da_all, a)
+        c_prev_all = _previous(c0, c)
+        p_u, p_f, p_o = ops.split(peephole, 3, axis=-1)
+        kernel_transposed = ops.transpose(recurrent_kernel)
+
+        def backward_step(inputs_t, states):
+            da_t, gates_t, c_tilde_t, c_t, c_prev_t = inputs_t
+            da_next, dc_next = states
+            da_total = da_t + da_next
+            gamma_u, gamma_f, gamma_o = ops.split(gates_t, 3, axis=-1)
+            tanh_c = ops.tanh(c_t)
+            dc = dc_next + da_total * gamma_o * (1.0 - tanh_c * tanh_c)
+            d_gates = ops.concatenate([dc * c_tilde_t, dc * c_prev_t, da_total * tanh_c], axis=-1)
+            dz_gates = d_gates * gates_t * (1.0 - gates_t)
+            dz_c = dc * gamma_u * (1.0 - c_tilde_t * c_tilde_t)
+            dz = ops.concatenate([dz_gates, dz_c], axis=-1)
+            dz_u, dz_f, dz_o = ops.split(dz_gates, 3, axis=-1)
+            da_prev = ops.matmul(dz, kernel_transposed)
+            dc_prev = dc * gamma_f + dz_u * p_u + dz_f * p_f + dz_o * p_o
+            return (dz, dz_gates), [da_prev, dc_prev]
+
+        (dz_reversed, dz_gates_reversed), (da0, dc0) = _run(
+            backward_step, (da_all, gates, c_tilde, c, c_prev_all),
+            [_zeros_if_none(da_last, a0), _zeros_if_none(dc_last, c0)], go_backwards=True,
+        )
+        dz = ops.flip(dz_reversed, axis=1)
+        d_recurrent_kernel = _weight_gradient(_previous(a0, a), dz)
+        c_prev_tiled = ops.tile(ops.flip(c_prev_all, axis=1), [1, 1, 3])
+        d_peephole = ops.sum(dz_gates_reversed * c_prev_tiled, axis=(0, 1))
+        return dz, da0, dc0, d_recurrent_kernel, d_peephole
+
+    return (a, a_last, c_last), backward
+
+
+@ops.custom_gradient
+def gru_sequence(projected, c0, recurrent_kernel):
+    """Full GRU (relevance gate) over a whole sequence; projected holds [u, r, c] blocks."""
+    n_a = ops.shape(c0)[-1]
+    kernel_gates, kernel_c = ops.split(recurrent_kernel, [2 * n_a], axis=-1)
+
+    def forward_step(projected_t, states):
+        c_prev = states[0]
+        projected_u, projected_r, projected_c = ops.split(projected_t, 3, axis=-1)
+        projected_gates = ops.concatenate([projected_u, projected_r], axis=-1)
+        gates = ops.sigmoid(projected_gates + ops.matmul(c_prev, kernel_gates))   # [Γ_u, Γ_r]
+        gamma_u, gamma_r = ops.split(gates, 2, axis=-1)
+        reset_state = gamma_r * c_prev
+        c_tilde = ops.tanh(projected_c + ops.matmul(reset_state, kernel_c))
+        c_next = gamma_u * c_tilde + (1.0 - gamma_u) * c_prev
+        return (c_next, gates, c_tilde, reset_state), [c_next]
+
+    (c, gates, c_tilde, reset_state), (c_last,) = _run(forward_step, projected, [c0])
+
+    def backward(*upstream):
+        dc_all, dc_last = _upstream(upstream, 2)
+        dc_all = _zeros_if_none(dc_all, c)
+        c_prev_all = _previous(c0, c)
+        kernel_c_transposed = ops.transpose(kernel_c)
+        kernel_gates_transposed = ops.transpose(kernel_gates)
+
+        def backward_step(inputs_t, states):
+            dc_t, gates_t, c_tilde_t, c_prev_t = inputs_t
+            dc = dc_t + states[0]
+            gamma_u, gamma_r = ops.split(gates_t, 2, axis=-1)
+            dz_c = dc * gamma_u * (1.0 - c_tilde_t * c_tilde_t)
+            d_reset_state = ops.matmul(dz_c, kernel_c_transposed)
+            d_gates = ops.concatenate([dc * (c_tilde_t - c_prev_t), d_reset_state * c_prev_t], axis=-1)
+            dz_gates = d_gates * gates_t * (1.0 - gates_t)
+            dc_prev = (dc * (1.0 - gamma_u) + d_reset_state * gamma_r
+                       + ops.matmul(dz_gates, kernel_gates_transposed))
+            return ops.concatenate([dz_gates, dz_c], axis=-1), [dc_prev]
+
+        dz_reversed, (dc0,) = _run(
+            backward_step, (dc_all, gates, c_tilde, c_prev_all),
+            [_zeros_if_none(dc_last, c0)], go_backwards=True,
+        )
+        dz = ops.flip(dz_reversed, axis=1)
+        dz_gates, dz_c = ops.split(dz, [2 * n_a], axis=-1)
+        d_kernel = ops.concatenate(
+            [_weight_gradient(c_prev_all, dz_gates), _weight_gradient(reset_state, dz_c)], axis=-1
+        )
+        return dz, dc0, d_kernel
+
+    return (c, c_last), backward
+
+
+@ops.custom_gradient
+def simple_gru_sequence(projected, c0, recurrent_kernel):
+    """Simplified GRU (Γ_r ≡ 1) over a whole sequence; projected holds [u, c] blocks."""
+
+    def forward_step(projected_t, states):
+        c_prev = states[0]
+        z = projected_t + ops.matmul(c_prev, recurrent_kernel)
+        z_u, z_c = ops.split(z, 2, axis=-1)
+        gamma_u = ops.sigmoid(z_u)
+        c_tilde = ops.tanh(z_c)
+        c_next = gamma_u * c_tilde + (1.0 - gamma_u) * c_prev
+        return (c_next, gamma_u, c_tilde), [c_next]
+
+    (c, gamma_u, c_tilde), (c_last,) = _run(forward_step, projected, [c0])
+
+    def backward(*upstream):
+        dc_all, dc_last = _upstream(upstream, 2)
+        dc_all = _zeros_if_none(dc_all, c)
+        c_prev_all = _previous(c0, c)
+        kernel_transposed = ops.transpose(recurrent_kernel)
+
+        def backward_step(inputs_t, states):
+            dc_t, gamma_u_t, c_tilde_t, c_prev_t = inputs_t
+            dc = dc_t + states[0]
+            dz_u = dc * (c_tilde_t - c_prev_t) * gamma_u_t * (1.0 - gamma_u_t)
+            dz_c = dc * gamma_u_t * (1.0 - c_tilde_t * c_tilde_t)
+            dz = ops.concatenate([dz_u, dz_c], axis=-1)
+            dc_prev = dc * (1.0 - gamma_u_t) + ops.matmul(dz, kernel_transposed)
+            return dz, [dc_prev]
+
+        dz_reversed, (dc0,) = _run(
+            backward_step, (dc_all, gamma_u, c_tilde, c_prev_all),
+            [_zeros_if_none(dc_last, c0)], go_backwards=True,
+        )
+        dz = ops.flip(dz_reversed, axis=1)
+        return dz, dc0, _weight_gradient(c_prev_all, dz)
+
+    return (c, c_last), backward
+
+
+def basic_rnn_sequence(projected, a0, recurrent_kernel, activation):
+    """Basic RNN over a whole sequence, activation "tanh" or "relu"."""
+    return (_tanh_rnn if activation == "tanh" else _relu_rnn)(projected, a0, recurrent_kernel)
+
+
+def _basic_rnn(projected, a0, recurrent_kernel, activation, derivative_from_output):
+    def forward_step(projected_t, states):
+        a_next = activation(projected_t + ops.matmul(states[0], recurrent_kernel))
+        return a_next, [a_next]
+
+    a, (a_last,) = _run(forward_step, projected, [a0])
+
+    def backward(*upstream):
+        da_all, da_last = _upstream(upstream, 2)
+        da_all = _zeros_if_none(da_all, a)
+        kernel_transposed = ops.transpose(recurrent_kernel)
+
+        def backward_step(inputs_t, states):
+            da_t, a_t = inputs_t
+            dz = (da_t + states[0]) * derivative_from_output(a_t)
+            return dz, [ops.matmul(dz, kernel_transposed)]
+
+        dz_reversed, (da0,) = _run(
+            backward_step, (da_all, a), [_zeros_if_none(da_last, a0)], go_backwards=True
+        )
+        dz = ops.flip(dz_reversed, axis=1)
+        return dz, da0, _weight_gradient(_previous(a0, a), dz)
+
+    return (a, a_last), backward
+
+
+@ops.custom_gradient
+def _tanh_rnn(projected, a0, recurrent_kernel):
+    return _basic_rnn(projected, a0, recurrent_kernel, ops.tanh, lambda a: 1.0 - a * a)
+
+
+@ops.custom_gradient
+def _relu_rnn(projected, a0, recurrent_kernel):
+    return _basic_rnn(
+        projected, a0, recurrent_kernel, ops.relu, lambda a: ops.cast(a > 0, a.dtype)
+    )
