@@ -142,9 +142,17 @@ class CourseCell(keras.layers.Layer, DropoutRNNCell):
                 f"{self.name} has no weights yet: call it on data, build it, or "
                 "set_course_weights first"
             )
-        kernel = ops.convert_to_numpy(self.kernel)
-        recurrent_kernel = ops.convert_to_numpy(self.recurrent_kernel)
-        bias = ops.convert_to_numpy(self.bias)
+        weights = self.as_course(
+            ops.convert_to_numpy(self.kernel),
+            ops.convert_to_numpy(self.recurrent_kernel),
+            ops.convert_to_numpy(self.bias),
+        )
+        weights.update(self.extra_course_weights())
+        return weights
+
+    def as_course(self, kernel, recurrent_kernel, bias):
+        """Fused arrays (kernel, recurrent_kernel, bias), or their gradients, in course notation."""
+        kernel, recurrent_kernel, bias = (np.asarray(v) for v in (kernel, recurrent_kernel, bias))
         weights = {}
         for gate in self.course_gate_order:
             columns = self.gate_columns(gate)
@@ -152,7 +160,6 @@ class CourseCell(keras.layers.Layer, DropoutRNNCell):
                 [recurrent_kernel[:, columns].T, kernel[:, columns].T], axis=1
             )
             weights[f"b_{gate}"] = bias[columns].copy()
-        weights.update(self.extra_course_weights())
         return weights
 
     def set_course_weights(self, weights):
