@@ -21,6 +21,26 @@ from zoo.layers import GRU, LSTM, BasicRNN
 LAYER_CLASSES = {"rnn": BasicRNN, "gru": GRU, "lstm": LSTM}
 
 
+@keras.saving.register_keras_serializable(package="zoo")
+class MaskedGlobalMaxPooling1D(keras.layers.Layer):
+    """Max over time of the unmasked steps (Keras's GlobalMaxPooling1D ignores the mask)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def call(self, inputs, mask=None):
+        if mask is not None:
+            inputs = ops.where(ops.expand_dims(mask, -1), inputs, ops.full_like(inputs, -1e9))
+        return ops.max(inputs, axis=1)
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[2])
+
+
 def recurrent_layer(cell, units, cell_options=None, **kwargs):
     """One zoo sequence layer: cell "rnn" | "gru" | "lstm" with the cell's own options."""
     if cell not in LAYER_CLASSES:
@@ -130,7 +150,7 @@ def many_to_one(vocabulary_size, *, output_units, output_activation="softmax", c
     if pooling == "mean":
         hidden = keras.layers.GlobalAveragePooling1D(name="mean_pooling")(hidden)
     elif pooling == "max":
-        hidden = keras.layers.GlobalMaxPooling1D(name="max_pooling")(hidden)
+        hidden = MaskedGlobalMaxPooling1D(name="max_pooling")(hidden)
     if dropout:
         hidden = keras.layers.Dropout(dropout, name="dropout_head")(hidden)
     outputs = keras.layers.Dense(output_units, activation=output_activation, name="output",
