@@ -59,6 +59,7 @@ class CourseCell(keras.layers.Layer, DropoutRNNCell):
     gate_names = ()
     course_gate_order = ()
     state_count = 1
+    use_fused_bptt = True   # hand-written BPTT on the fast path (zoo/_fused.py) where it is faster
 
     def __init__(
         self,
@@ -330,7 +331,7 @@ class CourseRNN(keras.layers.RNN):
         rows = ops.reshape(sequences, (-1, ops.shape(sequences)[-1]))
         projected = ops.reshape(ops.add(ops.matmul(rows, kernel), bias), (batch, steps, -1))
 
-        if mask is None and recurrent_mask is None:
+        if mask is None and recurrent_mask is None and cell.use_fused_bptt:
             # Hand-written BPTT (zoo/_fused.py): one recurrent product per step each way.
             if self.go_backwards:
                 projected = ops.flip(projected, axis=1)
