@@ -58,61 +58,28 @@ def lstm_sequence(projected, a0, c0, recurrent_kernel, peephole=None):
 
 @ops.custom_gradient
 def _lstm_plain(projected, a0, c0, recurrent_kernel):
-    n_a = ops.shape(a0)[-1]
-
-    def forward_step(projected_t, states):
-        a_prev, c_prev = states
-        z = projected_t + ops.matmul(a_prev, recurrent_kernel)
-        z_u, z_f, z_o, z_c = ops.split(z, 4, axis=-1)
-        gamma_u, gamma_f, gamma_o = ops.sigmoid(z_u), ops.sigmoid(z_f), ops.sigmoid(z_o)
-        gates = ops.concatenate([gamma_u, gamma_f, gamma_o], axis=-1)   # kept for the backward pass
-        c_tilde = ops.tanh(z_c)
-        c_next = gamma_u * c_tilde + gamma_f * c_prev
-        a_next = gamma_o * ops.tanh(c_next)
-        return (a_next, c_next, gates, c_tilde), [a_next, c_next]
-
-    (a, c, gates, c_tilde), (a_last, c_last) = _run(forward_step, projected, [a0, c0])
-
-    def backward(*upstream):
-        da_all, da_last, dc_last = _upstream(upstream, 3)
-        da_all = _zeros_if_none(da_all, a)
-        c_prev_all = _previous(c0, c)
-        kernel_transposed = ops.transpose(recurrent_kernel)
-
-        def backward_step(inputs_t, states):
-            da_t, gates_t, c_tilde_t, c_t, c_prev_t = inputs_t
-            da_next, dc_next = states
-            da_total = da_t + da_next
-            gamma_u, gamma_f, gamma_o = ops.split(gates_t, 3, axis=-1)
-            tanh_c = ops.tanh(c_t)
-            dc = dc_next + da_total * gamma_o * (1.0 - tanh_c * tanh_c)
-            d_gates = ops.concatenate([dc * c_tilde_t, dc * c_prev_t, da_total * tanh_c], axis=-1)
-            dz_gates = d_gates * gates_t * (1.0 - gates_t)
-            dz_c = dc * gamma_u * (1.0 - c_tilde_t * c_tilde_t)
-            dz = ops.concatenate([dz_gates, dz_c], axis=-1)
-            da_prev = ops.matmul(dz, kernel_transposed)
-            return dz, [da_prev, dc * gamma_f]
-
-        dz_reversed, (da0, dc0) = _run(
-            backward_step, (da_all, gates, c_tilde, c, c_prev_all),
-            [_zeros_if_none(da_last, a0), _zeros_if_none(dc_last, c0)], go_backwards=True,
-        )
-        dz = ops.flip(dz_reversed, axis=1)
-        d_recurrent_kernel = _weight_gradient(_previous(a0, a), dz)
-        return dz, da0, dc0, d_recurrent_kernel
-
-    return (a, a_last, c_last), backward
+    return _lstm_with_gradient(projected, a0, c0, recurrent_kernel, None)
 
 
 @ops.custom_gradient
 def _lstm_peephole(projected, a0, c0, recurrent_kernel, peephole):
+    return _lstm_with_gradient(projected, a0, c0, recurrent_kernel, peephole)
+
+
+def _lstm_with_gradient(projected, a0, c0, recurrent_kernel, peephole):
+    """LSTM forward over the sequence, and its hand-written BPTT (peephole: p or None)."""
+
     def forward_step(projected_t, states):
         a_prev, c_prev = states
         z = projected_t + ops.matmul(a_prev, recurrent_kernel)
         z_u, z_f, z_o, z_c = ops.split(z, 4, axis=-1)
-        z_gates = ops.concatenate([z_u, z_f, z_o], axis=-1)
-        gates = ops.sigmoid(z_gates + peephole * ops.tile(c_prev, [1, 3]))
-        gamma_u, gamma_f, gamma_o = ops.split(gates, 3, axis=-1)
+        if peephole is None:
+            gamma_u, gamma_f, gamma_o = ops.sigmoid(z_u), ops.sigmoid(z_f), ops.sigmoid(z_o)
+            gates = ops.concatenate([gamma_u, gamma_f, gamma_o], axis=-1)    # kept for backward
+        else:
+            z_gates = ops.concatenate([z_u, z_f, z_o], axis=-1)
+            gates = ops.sigmoid(z_gates + peephole * ops.tile(c_prev, [1, 3]))
+            gamma_u, gamma_f, gamma_o = ops.split(gates, 3, axis=-1)
         c_tilde = ops.tanh(z_c)
         c_next = gamma_u * c_tilde + gamma_f * c_prev
         a_next = gamma_o * ops.tanh(c_next)
@@ -124,8 +91,9 @@ def _lstm_peephole(projected, a0, c0, recurrent_kernel, peephole):
         da_all, da_last, dc_last = _upstream(upstream, 3)
         da_all = _zeros_if_none(da_all, a)
         c_prev_all = _previous(c0, c)
-        p_u, p_f, p_o = ops.split(peephole, 3, axis=-1)
         kernel_transposed = ops.transpose(recurrent_kernel)
+        if peephole is not None:
+            p_u, p_f, p_o = ops.split(peephole, 3, axis=-1)
 
         def backward_step(inputs_t, states):
             da_t, gates_t, c_tilde_t, c_t, c_prev_t = inputs_t
@@ -138,20 +106,24 @@ def _lstm_peephole(projected, a0, c0, recurrent_kernel, peephole):
             dz_gates = d_gates * gates_t * (1.0 - gates_t)
             dz_c = dc * gamma_u * (1.0 - c_tilde_t * c_tilde_t)
             dz = ops.concatenate([dz_gates, dz_c], axis=-1)
-            dz_u, dz_f, dz_o = ops.split(dz_gates, 3, axis=-1)
             da_prev = ops.matmul(dz, kernel_transposed)
+            if peephole is None:
+                return dz, [da_prev, dc * gamma_f]
+            dz_u, dz_f, dz_o = ops.split(dz_gates, 3, axis=-1)
             dc_prev = dc * gamma_f + dz_u * p_u + dz_f * p_f + dz_o * p_o
             return (dz, dz_gates), [da_prev, dc_prev]
 
-        (dz_reversed, dz_gates_reversed), (da0, dc0) = _run(
+        reversed_outputs, (da0, dc0) = _run(
             backward_step, (da_all, gates, c_tilde, c, c_prev_all),
             [_zeros_if_none(da_last, a0), _zeros_if_none(dc_last, c0)], go_backwards=True,
         )
+        dz_reversed = reversed_outputs if peephole is None else reversed_outputs[0]
         dz = ops.flip(dz_reversed, axis=1)
-        d_recurrent_kernel = _weight_gradient(_previous(a0, a), dz)
+        gradients = (dz, da0, dc0, _weight_gradient(_previous(a0, a), dz))
+        if peephole is None:
+            return gradients
         c_prev_tiled = ops.tile(ops.flip(c_prev_all, axis=1), [1, 1, 3])
-        d_peephole = ops.sum(dz_gates_reversed * c_prev_tiled, axis=(0, 1))
-        return dz, da0, dc0, d_recurrent_kernel, d_peephole
+        return gradients + (ops.sum(reversed_outputs[1] * c_prev_tiled, axis=(0, 1)),)
 
     return (a, a_last, c_last), backward
 
