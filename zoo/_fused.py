@@ -13,6 +13,7 @@ Each function takes batch-major tensors: projected (batch, time, G·n_a) = x·ke
 every step, initial states (batch, n_a), the recurrent kernel (n_a, G·n_a); and returns
 (outputs (batch, time, n_a), [final states]). Masks are handled by the autodiff path instead.
 """
+import numpy as np
 from keras import ops
 from keras.src import backend as keras_backend
 
@@ -31,11 +32,25 @@ def _zeros_if_none(gradient, like):
 def _run(step, sequences, initial_states, go_backwards=False):
     """The backend's compiled loop over time; returns (all outputs, final states)."""
     first = sequences[0] if isinstance(sequences, (tuple, list)) else sequences
+    if isinstance(sequences, (tuple, list)) and first.shape[1] is None:
+        # The backend's loop needs a static length for several sequences; with an unknown
+        # length, pack them into one tensor and unpack inside the step.
+        step, sequences = _packed(step, sequences), ops.concatenate(list(sequences), axis=-1)
     _, outputs, states = keras_backend.rnn(
         step, sequences, list(initial_states), go_backwards=go_backwards,
         input_length=first.shape[1], return_all_outputs=True,
     )
     return outputs, states
+
+
+def _packed(step, sequences):
+    """The step for sequences concatenated on the feature axis."""
+    boundaries = list(np.cumsum([sequence.shape[-1] for sequence in sequences])[:-1])
+
+    def packed_step(inputs_t, states):
+        return step(tuple(ops.split(inputs_t, boundaries, axis=-1)), states)
+
+    return packed_step
 
 
 def _previous(initial, sequence):

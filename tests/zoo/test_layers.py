@@ -384,3 +384,23 @@ def test_set_course_weights_rejects_wrong_keys_and_shapes_listing_what_was_expec
 def test_simplified_gru_and_peephole_lstm_course_keys():
     assert sorted(zoo.GRUCell(2, relevance_gate=False).course_weight_shapes(3)) == ["W_c", "W_u", "b_c", "b_u"]
     assert set(zoo.LSTMCell(2, peephole=True).course_weight_shapes(3)) >= {"p_u", "p_f", "p_o"}
+
+
+@pytest.mark.parametrize("name,layer_class,cell_class,options,cell_name", VARIANTS, ids=VARIANT_IDS)
+def test_fast_path_trains_with_an_unknown_time_dimension(name, layer_class, cell_class, options, cell_name):
+    layer = layer_class(4, **options, return_sequences=True)
+    layer.build((None, None, 3))
+
+    @tf.function(input_signature=[tf.TensorSpec((None, None, 3), tf.float32)])
+    def loss_and_gradients(x):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(layer(x) ** 2)
+        return loss, tape.gradient(loss, layer.trainable_variables)
+
+    x = np.random.default_rng(20).standard_normal((2, 5, 3)).astype("float32")
+    loss, gradients = loss_and_gradients(x)
+    with tf.GradientTape() as tape:
+        eager_loss = tf.reduce_sum(layer(x) ** 2)
+    for got, want in zip(gradients, tape.gradient(eager_loss, layer.trainable_variables)):
+        np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-5, atol=1e-6)
+    assert np.isfinite(float(loss)) and float(loss_and_gradients(x[:, :2])[0]) > 0
