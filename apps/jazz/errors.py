@@ -31,3 +31,16 @@ class JazzDataError(ValueError):
         if self.detail:
             message += f" ({self.detail})"
         super().__init__(message)
+
+
+try:  # the apps' shared "the user can fix this" error, printed as `error: ...` with exit status 2
+    from apps.common.errors import UserError as _UserError
+except ImportError:  # pragma: no cover - apps.common is part of the project
+    _UserError = Exception
+
+
+class JazzUsageError(_UserError):
+    """A request the jazz commands cannot carry out (primer too long, no checkpoint, ...); one line."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(_one_line(message))
