@@ -218,25 +218,11 @@ def greedy_decoder(model, steps, *, start_id):
         x, *states = layer(x)
         initial_states.extend(states)
     embedding = model.get_layer("target_embedding")
-    generator = StartTokenSampler(decoders, model.get_layer("logits"), embedding,
-                                  embedding.output_dim, steps, start_id=start_id,
-                                  sampling="argmax", name="greedy_sampler")
+    generator = SequenceSampler(decoders, model.get_layer("logits"), embedding,
+                                embedding.output_dim, steps, start_id=start_id,
+                                sampling="argmax", name="greedy_sampler")
     batch_forced = ops.full_like(source[:, :1], -1)
     forced = ops.tile(batch_forced, [1, steps])
     ids, _ = generator(forced, ops.ones_like(source[:, 0], dtype="float32"), initial_states)
     return keras.Model(source, {"ids": ids}, name="greedy_decoder")
 
-
-class StartTokenSampler(SequenceSampler):
-    """A SequenceSampler whose first input is a start token's embedding instead of zeros."""
-
-    def __init__(self, *args, start_id, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.start_id = int(start_id)
-
-    def call(self, forced, temperature, initial_states=None):
-        self._start_tokens = ops.full_like(forced[:, :1], self.start_id)
-        return super().call(forced, temperature, initial_states)
-
-    def first_input(self, batch):
-        return ops.cast(self.encoder(self._start_tokens)[:, 0], self.compute_dtype)

@@ -63,12 +63,14 @@ class SequenceSampler(keras.layers.Layer):
         top_k: if set, draw only among the k most likely tokens.
         banned_ids: token ids never produced (unless forced).
         seed: seed of the draws; the same seed gives the same tokens.
+        start_id: if set, x⟨1⟩ is this token's encoding (a decoder's <start>) instead of 0.
     Call inputs: forced (batch, steps) int32 (−1 = choose, else that token), temperature (batch,)
     float, and optionally the first layer-states. Returns (ids (batch, steps), log p of each id).
     """
 
     def __init__(self, recurrent_layers, logits_layer, encoder, feature_size, steps,
-                 sampling="softmax", top_k=None, banned_ids=(), seed=None, **kwargs):
+                 sampling="softmax", top_k=None, banned_ids=(), seed=None, start_id=None,
+                 **kwargs):
         super().__init__(**kwargs)
         if sampling not in ("softmax", "argmax"):
             raise ValueError(f"sampling must be 'softmax' or 'argmax'; received sampling={sampling!r}")
@@ -85,6 +87,7 @@ class SequenceSampler(keras.layers.Layer):
         self.top_k = None if top_k is None else int(top_k)
         self.banned_ids = tuple(int(i) for i in banned_ids)
         self.seed_generator = keras.random.SeedGenerator(seed)
+        self.start_id = None if start_id is None else int(start_id)
 
     def initial_cell_states(self, batch):
         states = []
@@ -93,8 +96,11 @@ class SequenceSampler(keras.layers.Layer):
         return states
 
     def first_input(self, batch):
-        """x⟨1⟩ = 0, as the course."""
-        return ops.zeros((batch, self.feature_size), dtype=self.compute_dtype)
+        """x⟨1⟩ = 0, as the course, or the encoding of the start token."""
+        if self.start_id is None:
+            return ops.zeros((batch, self.feature_size), dtype=self.compute_dtype)
+        start_tokens = ops.full((batch, 1), self.start_id, dtype="int32")
+        return ops.cast(self.encoder(start_tokens)[:, 0], self.compute_dtype)
 
     def choose(self, logits, temperature, noise_t):
         if self.sampling == "argmax":

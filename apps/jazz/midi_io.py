@@ -35,13 +35,13 @@ from __future__ import annotations
 import contextlib
 import copy
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Sequence
 
 import mido
 
+from apps.common.atomic import replacing
 from apps.jazz.errors import JazzDataError
 
 LOWEST_PITCH = 21    # A0, the lowest piano key
@@ -230,24 +230,15 @@ def read_monophonic(path: str | os.PathLike) -> list[NoteEvent]:
 
 @contextlib.contextmanager
 def atomic_destination(path: str | os.PathLike, *, force: bool = False) -> Iterator[Path]:
-    """Yield a temporary path beside `path`; on success it replaces `path` in one `os.replace`.
+    """Yield a temporary path beside `path`; on success it replaces `path` (apps.common.atomic).
 
-    Raises FileExistsError when `path` exists and `force` is false.  The
-    temporary file is removed if the body fails.
+    Raises FileExistsError when `path` exists and `force` is false.
     """
     destination = Path(path)
     if destination.exists() and not force:
         raise FileExistsError(f"{destination} already exists; use --force to overwrite it")
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary_name = tempfile.mkstemp(prefix=f".{destination.name}.", suffix=".tmp",
-                                              dir=destination.parent)
-    os.close(handle)
-    temporary = Path(temporary_name)
-    try:
+    with replacing(destination) as temporary:
         yield temporary
-        os.replace(temporary, destination)
-    finally:
-        temporary.unlink(missing_ok=True)
 
 
 def _events_to_midi_file(events: Sequence[NoteEvent], tempo_bpm: float, program: int,

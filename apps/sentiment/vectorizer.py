@@ -19,12 +19,11 @@ error on IMDB for tail- vs head-only truncation with BERT, a small gap next to t
 reports length percentiles (in the vectorizer's tokens) for choosing max_length.
 """
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from apps.common.atomic import atomic_write_text
 from apps.sentiment.data import SentimentDataError
 
 STANDARDIZE_OPTIONS = ("lower_and_strip_punctuation", "lower", "strip_punctuation", None)
@@ -210,19 +209,11 @@ def describe_review_stats(stats: dict) -> str:
 
 # ------------------------------------------------------------------------ save / load
 def save_vectorizer(vectorizer, path):
-    """Write the vocabulary and settings as JSON, atomically (temporary file, then os.replace)."""
+    """Write the vocabulary and settings as JSON, atomically (apps.common.atomic)."""
     path = Path(path)
     document = {"format": JSON_FORMAT, "version": JSON_VERSION, **vectorizer_settings(vectorizer),
                 "vocabulary": vocabulary_of(vectorizer)}
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            json.dump(document, stream, ensure_ascii=False)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
+    atomic_write_text(path, json.dumps(document, ensure_ascii=False))
 
 
 def load_vectorizer(path):
