@@ -15,8 +15,13 @@ b_k = bias[i·n_a:(i+1)·n_a]; `get_course_weights` / `set_course_weights` do ex
 Two paths, one set of equations. Each cell's `step(projected, states, recurrent_kernel, mask)`
 holds the course equations, given projected = x⟨t⟩·kernel + bias. The cell path (`cell.call`, used
 by `keras.layers.RNN(cell)`) projects one step at a time; the fast path (`CourseRNN.inner_loop`)
-projects every time step in one matrix product before the loop, then runs the same `step` inside
-the backend's compiled loop, so the two cannot drift apart.
+projects every time step in one matrix product before the loop. Then, without recurrent dropout,
+it runs the whole sequence in the cell's `fused_sequence` (zoo/_fused.py: the same equations with
+hand-written backpropagation through time, masked or not; the tests hold the two paths equal);
+with recurrent dropout it runs the same `step` inside the backend's compiled loop.
+
+Masks follow `keras_backend.rnn` exactly on both paths: at a masked step every state is carried
+over unchanged, and the output there is zeros (`zero_output_for_mask`) or the previous output.
 """
 import numpy as np
 
@@ -243,8 +248,13 @@ class CourseCell(keras.layers.Layer, DropoutRNNCell):
         """Course equations for one time step. Returns (output, [new states])."""
         raise NotImplementedError
 
-    def fused_sequence(self, projected, states, recurrent_kernel):
-        """The whole sequence at once with hand-written BPTT. Returns (outputs, [final states])."""
+    def fused_sequence(self, projected, states, recurrent_kernel, mask=None):
+        """The whole sequence at once with hand-written BPTT. Returns (outputs, [final states]).
+
+        `mask`: None, or (batch, time, 1) in projected's dtype, 1.0 at real steps and 0.0 at
+        masked ones (states carried over there, as in `keras_backend.rnn`); the outputs are then
+        the state sequence, which `CourseRNN.inner_loop` turns into Keras's masked outputs.
+        """
         raise NotImplementedError
 
     def get_config(self):
@@ -329,13 +339,23 @@ class CourseRNN(keras.layers.RNN):
         # Every time step's input projection in one matrix product: (batch, time, G·n_a).
         batch, steps = ops.shape(sequences)[0], ops.shape(sequences)[1]
         rows = ops.reshape(sequences, (-1, ops.shape(sequences)[-1]))
-        projected = ops.reshape(ops.add(ops.matmul(rows, kernel), bias), (batch, steps, -1))
+        # The feature size is given statically: a -1 beside a dynamic batch and time would leave
+        # it unknown in a traced graph, and the fused loop needs it to pack its sequences.
+        projected = ops.reshape(ops.add(ops.matmul(rows, kernel), bias),
+                                (batch, steps, kernel.shape[-1]))
 
-        if mask is None and recurrent_mask is None and cell.use_fused_bptt:
+        if recurrent_mask is None and cell.use_fused_bptt:
             # Hand-written BPTT (zoo/_fused.py): one recurrent product per step each way.
+            fused_mask = None if mask is None else self.fused_mask(mask, dtype)
             if self.go_backwards:
                 projected = ops.flip(projected, axis=1)
-            outputs, states = cell.fused_sequence(projected, list(initial_state), recurrent_kernel)
+                if fused_mask is not None:
+                    fused_mask = ops.flip(fused_mask, axis=1)
+            outputs, states = cell.fused_sequence(
+                projected, list(initial_state), recurrent_kernel, mask=fused_mask
+            )
+            if fused_mask is not None:
+                outputs = self.masked_outputs(outputs, fused_mask)
             return outputs[:, -1], outputs, states
 
         def step(projected_t, states):
@@ -352,6 +372,29 @@ class CourseRNN(keras.layers.RNN):
             zero_output_for_mask=self.zero_output_for_mask,
             return_all_outputs=self.return_sequences,
         )
+
+    @staticmethod
+    def fused_mask(mask, dtype):
+        """Keras's mask (batch, time) or (batch, time, 1), any dtype, as (batch, time, 1) of 1.0
+        at real steps and 0.0 at masked ones in `dtype` (non-zero counts as real, as in
+        `keras_backend.rnn`)."""
+        mask = ops.cast(ops.cast(mask, "bool"), dtype)
+        return ops.expand_dims(mask, -1) if len(mask.shape) == 2 else mask
+
+    def masked_outputs(self, states, fused_mask):
+        """Keras's output sequence from the masked state sequence, in processing order.
+
+        `keras_backend.rnn` writes, at a masked step, zeros (`zero_output_for_mask`, which
+        `Bidirectional` sets to `return_sequences`) or else the previous output, starting from
+        zeros, not from the initial state. With states carried over at masked steps, that is the
+        state where some step up to t was real and zero before; its last entry is the
+        `last_output` that `keras_backend.rnn` returns.
+        """
+        if self.zero_output_for_mask:
+            real = fused_mask > 0
+        else:
+            real = ops.cumsum(ops.cast(fused_mask > 0, "int32"), axis=1) > 0
+        return ops.where(real, states, ops.zeros_like(states))
 
     # Course weights live in the cell.
     def get_course_weights(self):

@@ -46,8 +46,10 @@ class BasicRNNCell(CourseCell):
         a_next = self.activation_function(projected + ops.matmul(a_prev_dropped, recurrent_kernel))  # a⟨t⟩
         return a_next, [a_next]
 
-    def fused_sequence(self, projected, states, recurrent_kernel):
-        a, a_last = basic_rnn_sequence(projected, states[0], recurrent_kernel, self.activation)
+    def fused_sequence(self, projected, states, recurrent_kernel, mask=None):
+        a, a_last = basic_rnn_sequence(
+            projected, states[0], recurrent_kernel, self.activation, mask=mask
+        )
         return a, [a_last]
 
     def get_config(self):

@@ -56,9 +56,9 @@ class GRUCell(CourseCell):
         c_next = gamma_u * c_tilde + (1.0 - gamma_u) * c_prev                                # c⟨t⟩
         return c_next, [c_next]
 
-    def fused_sequence(self, projected, states, recurrent_kernel):
+    def fused_sequence(self, projected, states, recurrent_kernel, mask=None):
         sequence = gru_sequence if self.relevance_gate else simple_gru_sequence
-        c, c_last = sequence(projected, states[0], recurrent_kernel)
+        c, c_last = sequence(projected, states[0], recurrent_kernel, mask=mask)
         return c, [c_last]
 
     def get_config(self):

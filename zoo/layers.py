@@ -5,8 +5,9 @@ Each subclasses `keras.layers.RNN` with its course cell, so masking (`Embedding(
 call time, `keras.layers.Bidirectional`, stacking and `.keras` saving behave as they do for
 Keras's own layers. By default (`fast_path=True`) the input projection of every time step is one
 matrix product before the loop and each step does one fused recurrent product (two for the full
-GRU, whose relevance gate must act before its candidate's product); `fast_path=False` runs the
-cell step by step exactly like `keras.layers.RNN(cell)`. Both paths use the same equations.
+GRU, whose relevance gate must act before its candidate's product), with hand-written
+backpropagation through time, masked sequences included; `fast_path=False` runs the cell step by
+step exactly like `keras.layers.RNN(cell)`. Both paths use the same equations and masking.
 """
 import keras
 

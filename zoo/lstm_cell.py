@@ -98,9 +98,11 @@ class LSTMCell(CourseCell):
         a_next = gamma_o * ops.tanh(c_next)                              # a⟨t⟩
         return a_next, [a_next, c_next]
 
-    def fused_sequence(self, projected, states, recurrent_kernel):
+    def fused_sequence(self, projected, states, recurrent_kernel, mask=None):
         peephole = ops.cast(self.peephole_weights, projected.dtype) if self.peephole else None
-        a, a_last, c_last = lstm_sequence(projected, states[0], states[1], recurrent_kernel, peephole)
+        a, a_last, c_last = lstm_sequence(
+            projected, states[0], states[1], recurrent_kernel, peephole, mask=mask
+        )
         return a, [a_last, c_last]
 
     def get_config(self):
