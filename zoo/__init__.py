@@ -5,8 +5,9 @@ Sequence layers (subclasses of `keras.layers.RNN`): BasicRNN, GRU, LSTM.
 Every cell and layer has get_course_weights() / set_course_weights() in course notation.
 """
 from zoo.basic_rnn_cell import BasicRNNCell
+from zoo.crf import CRF, CRFLoss
 from zoo.gru_cell import GRUCell
 from zoo.layers import GRU, LSTM, BasicRNN
 from zoo.lstm_cell import LSTMCell
 
-__all__ = ["BasicRNNCell", "GRUCell", "LSTMCell", "BasicRNN", "GRU", "LSTM"]
+__all__ = ["BasicRNNCell", "GRUCell", "LSTMCell", "BasicRNN", "GRU", "LSTM", "CRF", "CRFLoss"]
