@@ -169,6 +169,12 @@ def iob1_to_iob2(tags) -> list:
 def load_splits(directory, **read_options) -> dict:
     """{"train", "valid", "test"}: sentences of train.txt, valid.txt, test.txt in `directory`,
     or of eng.train, eng.testa, eng.testb (the original names). Options go to read_conll."""
+    return {split: read_conll(path, **read_options)
+            for split, path in split_paths(directory).items()}
+
+
+def split_paths(directory) -> dict:
+    """{"train", "valid", "test"}: the paths of the three split files in `directory`."""
     directory = Path(directory)
     expected = " or ".join(", ".join(names.values()) for names in SPLIT_FILE_NAMES)
     if not directory.is_dir():
@@ -177,7 +183,7 @@ def load_splits(directory, **read_options) -> dict:
     for names in SPLIT_FILE_NAMES:
         paths = {split: directory / name for split, name in names.items()}
         if all(path.is_file() for path in paths.values()):
-            return {split: read_conll(path, **read_options) for split, path in paths.items()}
+            return paths
     present = sorted(path.name for path in directory.iterdir())
     raise FileNotFoundError(f"looked in {directory} for {expected}, and found neither set complete "
                             f"(the folder holds: {', '.join(present[:20]) or 'nothing'})")
@@ -322,3 +328,29 @@ def tags_from_ids(label_ids, lengths, tag_vocab) -> list:
         tags = [tag_vocab.id_to_token(int(index)) for index in row[:length]]
         tag_lists.append(["O" if tag == Vocabulary.PAD else tag for tag in tags])
     return tag_lists
+
+
+# ------------------------------------------------------------------------------- tag sets
+def tag_names_for(train_sentences) -> list:
+    """The tag set of a model: CONLL2003_TAGS when the training tags fit in it, else O and then
+    B-TYPE, I-TYPE for each type in alphabetical order. Either way O comes first and every type
+    has its B- and I- tag side by side (apps.ner.metrics counts chunks from that layout)."""
+    seen = {tag for sentence in train_sentences for tag in sentence.tags}
+    if seen <= set(CONLL2003_TAGS):
+        return list(CONLL2003_TAGS)
+    types = sorted({tag[2:] for tag in seen if tag != "O"})
+    return ["O"] + [f"{prefix}-{name}" for name in types for prefix in ("B", "I")]
+
+
+def check_known_tags(sentences, tag_names, path) -> None:
+    """ConllFormatError at `path:line` for the first tag that is not in `tag_names` (a tag the
+    training split never uses, so the model has no output for it)."""
+    known = set(tag_names)
+    for sentence in sentences:
+        for offset, tag in enumerate(sentence.tags):
+            if tag not in known:
+                types = sorted({name[2:] for name in tag_names if name != "O"})
+                raise ConllFormatError(path, sentence.line + offset if sentence.line else None,
+                                       f"tag {tag!r} does not occur in the training split, so "
+                                       f"the model cannot predict it (entity types there: "
+                                       f"{', '.join(types) or 'none'})")

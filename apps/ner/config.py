@@ -1,0 +1,123 @@
+"""Settings of `python -m apps.ner train`, their defaults, and why.
+
+The defaults follow the two reference BiLSTM taggers for CoNLL-2003, Lample et al. (2016,
+"Neural Architectures for Named Entity Recognition") and Ma & Hovy (2016, "End-to-end Sequence
+Labeling via Bi-directional LSTM-CNNs-CRF"), with the training choices Reimers & Gurevych (2017,
+"Optimal Hyperparameters for Deep LSTM-Networks for Sequence Labeling Tasks") found robust:
+
+    word embedding     100d random (Lample et al.), or GloVe 6B 50d (--embeddings glove-50d)
+    char features      30d char embedding -> CNN, 30 filters of width 3, max over the word
+                       (Ma & Hovy)
+    casing             8 casing categories -> 8d embedding (Reimers & Gurevych)
+    dropout            0.5 on the char embeddings, the BiLSTM input and output (Ma & Hovy)
+    recurrent          1 x Bidirectional(zoo.LSTM(100)) (Lample et al.: 100 per direction)
+    output             CRF with IOB2 transition constraints, Viterbi decoding (both papers)
+    optimizer          Adam, learning rate 0.001, each gradient clipped to norm 5 (as both
+                       papers clip)
+    batches            32 sentences, bucketed by length (padding is small)
+    unknown words      each use of a training word seen once becomes <UNK> with probability 0.5
+                       (Lample et al.), so the <UNK> embedding is trained for unseen test words
+    stopping           at most 50 epochs; stop after 5 epochs without a better validation F1
+                       (Reimers & Gurevych); the model kept is the one of the best validation F1
+"""
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CELLS = ("lstm", "gru")
+CHAR_ENCODERS = ("cnn", "lstm", "none")
+OUTPUTS = ("softmax", "crf")
+EMBEDDINGS = ("none", "glove-50d")
+GLOVE_WORDS = ("data", "train")
+OPTIMIZERS = ("adam", "nadam", "sgd")
+SCHEMES = ("auto", "iob1", "iob2")
+SPLITS = ("train", "valid", "test")
+
+DEFAULT_WORD_DIM = 100
+GLOVE_DIM = 50
+DEFAULT_CHAR_FEATURES = {"cnn": 30, "lstm": 25, "none": 0}
+DEFAULT_LEARNING_RATE = {"adam": 0.001, "nadam": 0.002, "sgd": 0.015}
+SGD_MOMENTUM = 0.9
+SGD_DECAY = 0.05          # Ma & Hovy: learning rate / (1 + 0.05 t) after t epochs
+DEFAULT_CLIPNORM = 5.0
+EVAL_BATCH_SIZE = 128
+
+
+@dataclass
+class TrainConfig:
+    """Every setting of one training run (recorded in run.json; resuming needs the same ones)."""
+
+    # Folder with train.txt, valid.txt, test.txt (or eng.train, eng.testa, eng.testb);
+    # None: <repo>/../shared/datasets/conll2003 (or $ZOO_DATASETS/conll2003).
+    data: str | None = None
+    # Tag scheme of the files: "auto" detects IOB1 and converts it to IOB2.
+    scheme: str = "auto"
+    # Word vectors: "none" (random, trained) or "glove-50d" (GloVe 6B 50d, trained further).
+    embeddings: str = "none"
+    # With GloVe: "data" adds to the vocabulary the GloVe words that occur in any split's text
+    # (as Lample et al. do), "train" keeps the training words only.
+    glove_words: str = "data"
+    # Word embedding size (fixed to 50 by glove-50d).
+    word_dim: int = DEFAULT_WORD_DIM
+    # Character features of each word: "cnn" (Ma & Hovy), "lstm" (Lample et al.) or "none".
+    char_encoder: str = "cnn"
+    # Character embedding size.
+    char_dim: int = 30
+    # CNN filters, or LSTM units per direction, of the character encoder (0 with "none").
+    char_features: int = 30
+    # Casing embedding size (0: no casing feature).
+    casing_dim: int = 8
+    # Characters per word seen by the character encoder; longer words keep their first
+    # ceil(W/2) and last floor(W/2) characters (the word itself is never cut).
+    max_word_length: int = 25
+    # Recurrent cell of the word-level BiLSTM/BiGRU.
+    cell: str = "lstm"
+    # Units per direction of each recurrent layer.
+    units: int = 100
+    # Stacked bidirectional layers.
+    layers: int = 1
+    # Dropout rate on the char embeddings, the recurrent input and the recurrent output.
+    dropout: float = 0.5
+    # "softmax" (independent per-token decisions) or "crf" (Viterbi over IOB2 transitions).
+    output: str = "crf"
+    # Probability of replacing a training word seen once by <UNK> (each time it is used).
+    unk_singletons: float = 0.5
+    # Optimizer; sgd has momentum 0.9 and a learning rate decaying as lr / (1 + 0.05 epoch).
+    optimizer: str = "adam"
+    # None: the optimizer's default (adam 0.001, nadam 0.002, sgd 0.015).
+    learning_rate: float | None = None
+    clipnorm: float | None = DEFAULT_CLIPNORM
+    clipvalue: float | None = None
+    epochs: int = 50
+    batch_size: int = 32
+    # Stop after this many epochs without a better validation F1 (0: never stop early).
+    patience: int = 5
+    run_dir: str = "runs/ner"
+    seed: int = 0
+    no_progress: bool = False
+    save_every_steps: int | None = None
+    # Passed through to apps.common's training (logdir, distribute, mixed_precision, xla).
+    extra: dict = field(default_factory=dict)
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @property
+    def resolved_learning_rate(self) -> float:
+        return self.learning_rate if self.learning_rate is not None else \
+            DEFAULT_LEARNING_RATE[self.optimizer]
+
+
+def datasets_root() -> Path:
+    """<repo>/../shared/datasets, or $ZOO_DATASETS."""
+    return Path(os.environ.get("ZOO_DATASETS", REPO_ROOT.parent / "shared" / "datasets"))
+
+
+def default_data_path() -> Path:
+    """The CoNLL-2003 folder: <repo>/../shared/datasets/conll2003 (or $ZOO_DATASETS/conll2003)."""
+    return datasets_root() / "conll2003"
+
+
+def resolve_data_path(data) -> Path:
+    return Path(data) if data else default_data_path()

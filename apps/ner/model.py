@@ -1,0 +1,216 @@
+"""The tagger: a many-to-many BiLSTM (or BiGRU) over word, character and casing features.
+
+    words  (B, T)    -> Embedding(V, 100 | GloVe 50, mask_zero=True) ----------------.
+    chars  (B, T, W) -> Embedding(C, 30) -> Dropout -> char CNN or char BiLSTM ------ concat
+    casing (B, T)    -> Embedding(8, 8) --------------------------------------------'   |
+        -> Dropout -> N x Bidirectional(zoo.LSTM | zoo.GRU, return_sequences) -> Dropout
+        -> Dense(num_tags) -> softmax, or CRF potentials (zoo.crf.CRF, Viterbi decoding)
+
+The word embedding's mask (word id 0 = padding) is the only mask entering the concatenation
+(the char and casing branches have none); `MaskedConcatenate` passes it on (Keras's own
+Concatenate would OR it away), so every recurrent layer skips the padded steps in both
+directions (tests/apps/ner/test_model.py checks that padding never changes a real position).
+T and W are free (None): a model tags sentences of any length; W is only capped by the data
+encoding (max_word_length).
+
+Character encoders, per word:
+    cnn   Ma & Hovy (2016): Conv over the characters (30 filters, width 3, same padding), then
+          the max over the word's real characters (padding excluded).
+    lstm  Lample et al. (2016): Bidirectional(zoo.LSTM(25)) over the characters; the last
+          forward and backward states.
+    none  no character features.
+
+The output layer is named "tags" (softmax probabilities) or "crf" (CRF potentials). `Tagger`
+turns a model's output into tag ids: argmax, or Viterbi decoding through the CRF layer.
+"""
+import keras
+from keras import ops
+
+from apps.ner.metrics import EntityF1
+from zoo import builders
+from zoo.crf import CRF, CRFLoss, iob2_constraints
+
+
+@keras.saving.register_keras_serializable(package="apps.ner")
+class CharMaxPool(keras.layers.Layer):
+    """[features (B, T, W, F), char ids (B, T, W)] -> (B, T, F): the max over each word's real
+    characters; 0 for a word without characters (padding). No mask out."""
+
+    def call(self, inputs):
+        features, chars = inputs
+        real = ops.expand_dims(chars > 0, -1)
+        lowest = ops.full_like(features, -1e9)
+        pooled = ops.max(ops.where(real, features, lowest), axis=2)
+        has_chars = ops.any(chars > 0, axis=2, keepdims=True)
+        return ops.where(has_chars, pooled, ops.zeros_like(pooled))
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+    def compute_output_shape(self, input_shape):
+        features_shape = input_shape[0]
+        return features_shape[:2] + features_shape[3:]
+
+
+@keras.saving.register_keras_serializable(package="apps.ner")
+class CharRecurrentEncoder(keras.layers.Layer):
+    """[char embeddings (B, T, W, E), char ids (B, T, W)] -> (B, T, 2·units): a bidirectional
+    zoo recurrent layer reads each word's characters (padding masked); the last forward and
+    backward states are the word's features. No mask out."""
+
+    def __init__(self, units, cell="lstm", **kwargs):
+        super().__init__(**kwargs)
+        self.units, self.cell = int(units), cell
+        self.recurrent = keras.layers.Bidirectional(
+            builders.recurrent_layer(cell, self.units, name=f"char_{cell}"),
+            name=f"bidirectional_char_{cell}")
+
+    def build(self, input_shape):
+        self.recurrent.build((None, None, input_shape[0][-1]))
+
+    def call(self, inputs):
+        embedded, chars = inputs
+        shape = ops.shape(embedded)
+        flat = ops.reshape(embedded, (-1, shape[2], shape[3]))
+        mask = ops.reshape(chars > 0, (-1, shape[2]))
+        encoded = self.recurrent(flat, mask=mask)
+        return ops.reshape(encoded, (shape[0], shape[1], 2 * self.units))
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+    def compute_output_shape(self, input_shape):
+        embedded = input_shape[0]
+        return (embedded[0], embedded[1], 2 * self.units)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units, "cell": self.cell}
+
+
+@keras.saving.register_keras_serializable(package="apps.ner")
+class MaskedConcatenate(keras.layers.Concatenate):
+    """Concatenate whose output mask is the AND of its inputs' masks (inputs without a mask
+    count as all true). Keras's own Concatenate takes the OR over the features instead, so one
+    unmasked input (the char or casing features) would unmask every padded step."""
+
+    def compute_mask(self, inputs, mask=None):
+        masks = [m for m in (mask or []) if m is not None]
+        if not masks:
+            return None
+        combined = masks[0]
+        for other in masks[1:]:
+            combined = ops.logical_and(combined, other)
+        return combined
+
+
+def build_model(*, word_vocabulary_size, char_vocabulary_size, tag_names, word_dim=100,
+                char_encoder="cnn", char_dim=30, char_features=30, char_width=3, casing_dim=8,
+                casing_size=8, cell="lstm", units=100, layers=1, dropout=0.5, output="crf",
+                name="ner_tagger") -> keras.Model:
+    """The uncompiled tagger (see the module docstring). Inputs {"words", "casing", "chars"}."""
+    if output not in ("softmax", "crf"):
+        raise ValueError(f"output must be 'softmax' or 'crf'; received {output!r}")
+    if char_encoder not in ("cnn", "lstm", "none"):
+        raise ValueError(f"char_encoder must be 'cnn', 'lstm' or 'none'; received {char_encoder!r}")
+    num_tags = len(tag_names)
+    words = keras.Input((None,), dtype="int32", name="words")
+    casing = keras.Input((None,), dtype="int32", name="casing")
+    chars = keras.Input((None, None), dtype="int32", name="chars")
+    parts = [keras.layers.Embedding(word_vocabulary_size, word_dim, mask_zero=True,
+                                    name="word_embedding")(words)]
+    if char_encoder != "none":
+        embedded = keras.layers.Embedding(char_vocabulary_size, char_dim,
+                                          name="char_embedding")(chars)
+        if dropout:
+            embedded = keras.layers.Dropout(dropout, name="dropout_chars")(embedded)
+        if char_encoder == "cnn":
+            convolved = keras.layers.Conv2D(char_features, (1, char_width), padding="same",
+                                            activation="tanh", name="char_cnn")(embedded)
+            parts.append(CharMaxPool(name="char_max_pool")([convolved, chars]))
+        else:
+            parts.append(CharRecurrentEncoder(char_features, name="char_lstm_encoder")(
+                [embedded, chars]))
+    if casing_dim:
+        parts.append(keras.layers.Embedding(casing_size, casing_dim,
+                                            name="casing_embedding")(casing))
+    x = parts[0] if len(parts) == 1 else MaskedConcatenate(name="features")(parts)
+    if dropout:
+        x = keras.layers.Dropout(dropout, name="dropout_input")(x)
+    x = builders.recurrent_stack(x, cell=cell, units=units, layers=layers, dropout=dropout,
+                                 bidirectional=True, return_sequences=True)
+    if dropout:
+        x = keras.layers.Dropout(dropout, name="dropout_output")(x)
+    if output == "softmax":
+        outputs = keras.layers.Dense(num_tags, activation="softmax", dtype="float32",
+                                     name="tags")(x)
+    else:
+        potentials = keras.layers.Dense(num_tags, dtype="float32", name="potentials")(x)
+        allowed, allowed_start, allowed_end = iob2_constraints(tag_names)
+        outputs = CRF(num_tags, allowed_transitions=allowed, allowed_start=allowed_start,
+                      allowed_end=allowed_end, dtype="float32", name="crf")(potentials)
+    return keras.Model({"words": words, "casing": casing, "chars": chars}, outputs, name=name)
+
+
+def find_crf(model):
+    """The model's CRF layer, or None for a softmax model."""
+    for layer in model.layers:
+        if isinstance(layer, CRF):
+            return layer
+    return None
+
+
+def compile_model(model, optimizer, *, jit_compile=False) -> keras.Model:
+    """Compile with the loss of the model's output (CRF negative log-likelihood, or
+    cross-entropy ignoring padded labels -1) and the entity-F1 metric (`f1`, `val_f1`)."""
+    crf = find_crf(model)
+    if crf is None:
+        loss = keras.losses.SparseCategoricalCrossentropy(ignore_class=-1)
+        metric = EntityF1()
+    else:
+        loss = CRFLoss(crf)
+        metric = EntityF1(decode=crf.decode)
+    model.compile(optimizer=optimizer, loss=loss, metrics=[metric], jit_compile=jit_compile)
+    return model
+
+
+def make_optimizer(name, learning_rate, *, clipnorm=None, clipvalue=None, steps_per_epoch=1,
+                   momentum=0.9, decay=0.05):
+    """adam | nadam | sgd (momentum, learning rate / (1 + decay * epoch), as Ma & Hovy)."""
+    clipping = {key: value for key, value in (("clipnorm", clipnorm), ("clipvalue", clipvalue))
+                if value is not None}
+    if name == "adam":
+        return keras.optimizers.Adam(learning_rate, **clipping)
+    if name == "nadam":
+        return keras.optimizers.Nadam(learning_rate, **clipping)
+    if name == "sgd":
+        schedule = keras.optimizers.schedules.InverseTimeDecay(
+            learning_rate, decay_steps=max(int(steps_per_epoch), 1), decay_rate=decay,
+            staircase=True)
+        return keras.optimizers.SGD(schedule, momentum=momentum, **clipping)
+    raise ValueError(f"optimizer must be adam, nadam or sgd; received {name!r}")
+
+
+class Tagger:
+    """Model output -> tag ids (B, T), -1 at padding: argmax, or Viterbi through the CRF."""
+
+    def __init__(self, model):
+        import tensorflow as tf
+
+        self.model = model
+        self.crf = find_crf(model)
+
+        @tf.function(reduce_retracing=True)
+        def predict(features):
+            scores = model(features, training=False)
+            mask = features["words"] > 0
+            if self.crf is None:
+                ids = ops.cast(ops.argmax(scores, axis=-1), "int32")
+            else:
+                ids, _ = self.crf.decode(scores, mask)
+            return ops.where(mask, ids, -ops.ones_like(ids))
+
+        self._predict = predict
+
+    def __call__(self, features):
+        return self._predict({name: ops.convert_to_tensor(features[name], "int32")
+                              for name in ("words", "casing", "chars")}).numpy()

@@ -1,0 +1,266 @@
+"""python -m apps.ner train | evaluate | tag through main(): the run folder, scores, spans,
+an exact resume after an interruption, and one-line errors for bad input."""
+import csv
+import json
+
+import numpy as np
+import pytest
+
+from tests.apps.ner.conftest import TINY_TRAIN_ARGUMENTS, run_main, write_conll_folder
+
+HARRY = "Harry Potter and Hermione Granger invented a new spell."
+
+
+def history_rows(run_dir):
+    with open(run_dir / "history.csv", newline="", encoding="utf-8") as stream:
+        return list(csv.DictReader(stream))
+
+
+# --------------------------------------------------------------------------------- train
+def test_train_leaves_a_complete_run_folder_with_val_f1_every_epoch(trained_run):
+    run_dir, stdout = trained_run
+    for name in ("model.keras", "best_f1.keras", "best.keras", "last.keras", "words.json",
+                 "chars.json", "tags.json", "ner.json", "run.json", "history.csv", "loss.png",
+                 "timing.json", "backup/state.json"):
+        assert (run_dir / name).exists(), name
+    rows = history_rows(run_dir)
+    assert [row["epoch"] for row in rows] == ["0", "1"]
+    assert all(0.0 <= float(row["val_f1"]) <= 1.0 and float(row["loss"]) > 0 for row in rows)
+    settings = json.loads((run_dir / "run.json").read_text())["settings"]
+    assert settings["units"] == 8 and settings["output"] == "crf"
+    assert settings["embeddings"] == "none" and settings["char_encoder"] == "cnn"
+    assert set(settings["data_files"]) == {"train", "valid", "test"}
+    saved = json.loads((run_dir / "ner.json").read_text())
+    assert saved["tag_names"][0] == "O" and saved["max_word_length"] == 25
+    assert "val_f1" in stdout and "best validation entity F1" in stdout
+
+
+def test_rerunning_a_finished_run_trains_nothing_more(trained_run, conll_folder):
+    run_dir, _ = trained_run
+    before = (run_dir / "model.keras").read_bytes()
+    status, stdout, stderr = run_main(["train", "--data", conll_folder, "--run-dir", run_dir]
+                                      + TINY_TRAIN_ARGUMENTS)
+    assert status == 0, stderr
+    assert "already trained 2 epochs" in stdout
+    assert len(history_rows(run_dir)) == 2 and (run_dir / "model.keras").read_bytes() == before
+
+
+def test_resuming_with_other_settings_is_a_one_line_error(trained_run, conll_folder):
+    run_dir, _ = trained_run
+    arguments = ["train", "--data", conll_folder, "--run-dir", run_dir] + TINY_TRAIN_ARGUMENTS
+    arguments[arguments.index("--units") + 1] = "9"
+    status, _, stderr = run_main(arguments)
+    assert status == 2 and stderr.startswith("error: ") and stderr.count("\n") == 1
+    assert "units: 8 there, 9 now" in stderr
+
+
+def test_an_interrupted_run_resumes_to_the_uninterrupted_result(trained_run, conll_folder,
+                                                               tmp_path):
+    """Interrupted in epoch 2 at step 3 (backup at step 2), then rerun: it continues after
+    step 2 and ends with the same weights and history as the run never interrupted."""
+    import keras
+
+    from apps.ner.__main__ import build_parser, train_config
+    from apps.ner.train import train
+
+    reference_dir, _ = trained_run
+    run_dir = tmp_path / "interrupted"
+    config = train_config(build_parser().parse_args(
+        ["train", "--data", str(conll_folder), "--run-dir", str(run_dir)] + TINY_TRAIN_ARGUMENTS))
+
+    class Interrupt(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch = epoch
+
+        def on_train_batch_end(self, batch, logs=None):
+            if self.epoch == 1 and batch == 2:
+                raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train(config, extra_callbacks=[Interrupt()])
+    state = json.loads((run_dir / "backup" / "state.json").read_text())
+    assert (state["epoch"], state["step"]) == (1, 2)
+    summary = train(config)
+    assert summary["resumed_from"] == (2, 2) and summary["epochs_done"] == 2
+    expected = keras.saving.load_model(reference_dir / "last.keras", compile=False).get_weights()
+    actual = keras.saving.load_model(run_dir / "last.keras", compile=False).get_weights()
+    for mine, reference in zip(actual, expected):
+        np.testing.assert_allclose(mine, reference, rtol=0, atol=1e-6)
+    for mine, reference in zip(history_rows(run_dir), history_rows(reference_dir)):
+        for column in ("loss", "val_loss", "val_f1"):
+            assert float(mine[column]) == pytest.approx(float(reference[column]), abs=1e-6)
+
+
+# ------------------------------------------------------------------------------ evaluate
+def test_evaluate_prints_per_type_and_overall_scores_and_an_error_analysis(trained_run):
+    run_dir, _ = trained_run
+    status, stdout, stderr = run_main(["evaluate", "--run-dir", run_dir, "--split", "test",
+                                       "--examples", "2"])
+    assert status == 0, stderr
+    lines = stdout.splitlines()
+    overall = next(line for line in lines if line.startswith("overall")).split()
+    gold_total = int(overall[4])
+    per_type = [line.split() for line in lines if line.split()[:1] and line.split()[0] in
+                ("LOC", "MISC", "ORG", "PER")]
+    assert sum(int(row[4]) for row in per_type) == gold_total > 0
+    assert "conlleval-compatible" in stdout
+    errors = next(line for line in lines if line.startswith("errors:"))
+    assert f"{gold_total} gold entities" in errors
+    for kind in ("type", "boundary", "both", "spurious", "missed"):
+        assert any(line.strip().startswith(kind) for line in lines)
+
+
+# ----------------------------------------------------------------------------------- tag
+def test_tag_prints_entities_whose_spans_index_the_text(trained_run):
+    run_dir, _ = trained_run
+    status, stdout, stderr = run_main(["tag", "--run-dir", run_dir, HARRY,
+                                       "Anna Berg visited Oslo on Monday."])
+    assert status == 0, stderr
+    texts = {1: HARRY, 2: "Anna Berg visited Oslo on Monday."}
+    current = None
+    for line in stdout.splitlines():
+        if line.startswith("# text "):
+            current = texts[int(line.split()[2].rstrip(":"))]
+        elif line != "(no entities)":
+            entity, kind, span = line.split("\t")
+            start, end = map(int, span.split("-"))
+            assert current[start:end] == entity and kind in ("PER", "LOC", "ORG", "MISC")
+    assert stdout.count("# text ") == 2
+
+
+def test_tagged_entities_follow_the_tags_exactly(trained_run):
+    """With the output pushed to B-PER, every token is its own PER entity with its own span."""
+    from apps.ner.saved import load_run
+    from apps.ner.tag import format_results, tag_texts
+    from apps.ner.tokenize import tokenize
+
+    run_dir, _ = trained_run
+    trained = load_run(run_dir)
+    bias = trained.model.get_layer("potentials").bias
+    values = np.zeros(bias.shape, "float32")
+    values[trained.tag_names.index("B-PER")] = 1e3
+    bias.assign(values)
+    [result] = tag_texts(trained, [("text 1", HARRY)])
+    tokens = tokenize(HARRY)
+    assert [(e["text"], e["type"], e["start"], e["end"]) for e in result["entities"]] == \
+        [(t.token, "PER", t.start, t.end) for t in tokens]
+    conll = format_results([result], "conll")
+    assert conll == "".join(f"{t.token}\tB-PER\n" for t in tokens)     # blank line after the text
+
+
+def test_tag_reads_a_file_skipping_blank_lines_and_writes_conll(trained_run, tmp_path):
+    run_dir, _ = trained_run
+    texts = tmp_path / "texts.txt"
+    texts.write_text(f"{HARRY}\n\n  \nOslo .\n", encoding="utf-8")
+    status, stdout, stderr = run_main(["tag", "--run-dir", run_dir, "--file", texts,
+                                       "--format", "conll"])
+    assert status == 0, stderr
+    blocks = stdout.strip("\n").split("\n\n")
+    assert len(blocks) == 2
+    assert [line.split("\t")[0] for line in blocks[1].splitlines()] == ["Oslo", "."]
+
+
+# ------------------------------------------------------------------------------ bad input
+def one_line_error(status, stderr, *fragments):
+    assert status == 2, stderr
+    assert stderr.startswith("error: ") and stderr.count("\n") == 1, stderr
+    for fragment in fragments:
+        assert fragment in stderr, stderr
+
+
+@pytest.mark.parametrize("text", ["", "   \t "])
+def test_empty_text_to_tag_is_a_one_line_error(trained_run, text):
+    run_dir, _ = trained_run
+    one_line_error(*run_main(["tag", "--run-dir", run_dir, text])[::2], "text 1 is empty")
+
+
+def test_tag_without_any_text_or_with_a_blank_file_is_a_one_line_error(trained_run, tmp_path):
+    run_dir, _ = trained_run
+    one_line_error(*run_main(["tag", "--run-dir", run_dir])[::2], "give a text to tag")
+    blank = tmp_path / "blank.txt"
+    blank.write_text("\n \n", encoding="utf-8")
+    one_line_error(*run_main(["tag", "--run-dir", run_dir, "--file", blank])[::2],
+                   "holds no text")
+
+
+def test_tag_with_a_missing_run_folder_is_a_one_line_error(tmp_path):
+    one_line_error(*run_main(["tag", "--run-dir", tmp_path / "nothing", HARRY])[::2],
+                   "run folder not found")
+
+
+def broken_copy(conll_folder, tmp_path, split, change):
+    folder = write_conll_folder(tmp_path / "broken")
+    path = folder / f"{split}.txt"
+    lines = path.read_text(encoding="utf-8").split("\n")
+    path.write_text("\n".join(change(lines)), encoding="utf-8")
+    return folder, path
+
+
+def train_on(folder, tmp_path):
+    return run_main(["train", "--data", folder, "--run-dir", tmp_path / "run"]
+                    + TINY_TRAIN_ARGUMENTS)[::2]
+
+
+def test_a_line_with_the_wrong_column_count_names_file_and_line(conll_folder, tmp_path):
+    def drop_a_column(lines):
+        lines[5] = " ".join(lines[5].split()[:3])
+        return lines
+    folder, path = broken_copy(conll_folder, tmp_path, "train", drop_a_column)
+    one_line_error(*train_on(folder, tmp_path), f"{path}:6:", "expected 4 columns")
+
+
+def test_an_unknown_tag_names_file_and_line(conll_folder, tmp_path):
+    def bad_tag(lines):
+        lines[4] = lines[4].rsplit(" ", 1)[0] + " E-PER"
+        return lines
+    folder, path = broken_copy(conll_folder, tmp_path, "train", bad_tag)
+    one_line_error(*train_on(folder, tmp_path), f"{path}:5:", "IOBES")
+
+
+def test_a_validation_tag_the_training_split_lacks_names_file_and_line(conll_folder, tmp_path):
+    def new_type(lines):
+        lines[3] = lines[3].rsplit(" ", 1)[0] + " B-DATE"
+        return lines
+    folder, path = broken_copy(conll_folder, tmp_path, "valid", new_type)
+    one_line_error(*train_on(folder, tmp_path), f"{path}:4:", "'B-DATE' does not occur")
+
+
+def test_an_empty_file_is_a_one_line_error(conll_folder, tmp_path):
+    folder, path = broken_copy(conll_folder, tmp_path, "test", lambda lines: [])
+    one_line_error(*train_on(folder, tmp_path), str(path), "no sentences found")
+
+
+def test_a_missing_data_folder_and_bad_options_are_one_line_errors(tmp_path):
+    one_line_error(*train_on(tmp_path / "absent", tmp_path), "does not exist")
+    one_line_error(*run_main(["train", "--units", "0"])[::2], "--units")
+    one_line_error(*run_main(["train", "--dropout", "1.5"])[::2], "--dropout")
+    one_line_error(*run_main(["train", "--output", "hmm"])[::2], "--output")
+
+
+def test_glove_fixes_the_word_dimension(conll_folder, tmp_path):
+    status, _, stderr = run_main(["train", "--data", conll_folder, "--run-dir", tmp_path / "g",
+                                  "--embeddings", "glove-50d", "--word-dim", "100"])
+    one_line_error(status, stderr, "fixes the word embedding size to 50")
+
+
+def test_every_option_has_help():
+    from apps.ner.__main__ import build_parser
+
+    parser = build_parser()
+    commands = next(action for action in parser._actions if action.dest == "command")
+    for name, subparser in commands.choices.items():
+        for action in subparser._actions:
+            if action.dest != "help":
+                assert action.help, f"{name} {action.option_strings or action.dest} has no help"
+
+
+# ------------------------------------------------------------------------- early stopping
+def test_best_so_far_ignores_epochs_at_or_after_the_resume_point():
+    from apps.ner.train import best_so_far, stopped_early
+
+    history = {"epoch": [0, 1, 2, 3], "val_f1": [0.5, 0.7, 0.6, 0.9]}
+    assert best_so_far(history, 3) == (0.7, 1)
+    assert best_so_far(history, 10) == (0.9, 3)
+    assert best_so_far({}, 3) == (None, None)
+    assert stopped_early(3, 1, patience=1) and not stopped_early(3, 1, patience=2)
+    assert not stopped_early(9, 1, patience=0)
