@@ -228,19 +228,26 @@ class EpochBatches:
         return self.make_epochs(epoch, epoch + 1).skip(skip)
 
 
-def training_batches(train_data, batch_size: int | None, shuffle_seed: int | None) -> EpochBatches:
+def training_batches(train_data, batch_size: int | None, shuffle_seed: int | None,
+                     examples_per_epoch: int | None = None) -> EpochBatches:
     """`train_data` (arrays or a tf.data.Dataset of batches) as EpochBatches.
 
     Arrays: a tuple (x, y) or (x, y, sample_weight), each an array or a dict/list of arrays of
     equal length; batched by `batch_size` (required); shuffled per epoch by a stateless
-    generator keyed on (shuffle_seed, epoch), kept in order when shuffle_seed is None.
+    generator keyed on (shuffle_seed, epoch), kept in order when shuffle_seed is None; with
+    `examples_per_epoch`, each epoch is the first that many examples of its order (a different
+    subset every epoch, still a function of (shuffle_seed, epoch) alone, so a resumed run sees
+    exactly the examples an uninterrupted one would).
     A tf.data.Dataset: already batched, finite (one epoch), repeated as it is.
     """
     if isinstance(train_data, tf.data.Dataset):
+        if examples_per_epoch is not None:
+            raise ValueError("examples_per_epoch applies to training arrays, not to a dataset")
         return batches_from_dataset(train_data)
     if batch_size is None:
         raise ValueError("fit_with_recovery needs batch_size when train_data holds arrays")
-    return batches_from_arrays(as_tensors(train_data), int(batch_size), shuffle_seed)
+    return batches_from_arrays(as_tensors(train_data), int(batch_size), shuffle_seed,
+                               examples_per_epoch)
 
 
 def as_tensors(arrays):
@@ -256,12 +263,17 @@ def as_tensors(arrays):
     return tf.nest.map_structure(convert, tuple(arrays))
 
 
-def batches_from_arrays(tensors, batch_size: int, shuffle_seed: int | None) -> EpochBatches:
+def batches_from_arrays(tensors, batch_size: int, shuffle_seed: int | None,
+                        examples_per_epoch: int | None = None) -> EpochBatches:
     lengths = {int(leaf.shape[0]) for leaf in tf.nest.flatten(tensors)}
     if len(lengths) != 1 or 0 in lengths:
         raise ValueError(f"training arrays must be non-empty and of one length; got lengths "
                          f"{sorted(lengths)}")
     count = lengths.pop()
+    per_epoch = count if examples_per_epoch is None else int(examples_per_epoch)
+    if not 1 <= per_epoch <= count:
+        raise ValueError(f"examples_per_epoch must be in 1..{count} (the training examples); "
+                         f"received {examples_per_epoch}")
 
     def epoch_order(epoch):
         if shuffle_seed is None:
@@ -270,7 +282,7 @@ def batches_from_arrays(tensors, batch_size: int, shuffle_seed: int | None) -> E
             seed = tf.stack([tf.constant(int(shuffle_seed), tf.int64), tf.cast(epoch, tf.int64)])
             keys = tf.random.stateless_uniform([count], seed=seed)
             order = tf.argsort(keys, stable=True)
-        return tf.data.Dataset.from_tensor_slices(order).batch(batch_size)
+        return tf.data.Dataset.from_tensor_slices(order[:per_epoch]).batch(batch_size)
 
     def gather(indices):
         return tf.nest.map_structure(lambda tensor: tf.gather(tensor, indices), tensors)
@@ -281,7 +293,7 @@ def batches_from_arrays(tensors, batch_size: int, shuffle_seed: int | None) -> E
                    .prefetch(tf.data.AUTOTUNE))
         return with_distribution_options(dataset)
 
-    return EpochBatches(math.ceil(count / batch_size), make_epochs)
+    return EpochBatches(math.ceil(per_epoch / batch_size), make_epochs)
 
 
 def batches_from_dataset(dataset) -> EpochBatches:
@@ -350,7 +362,8 @@ class _Plan:
 
 def fit_with_recovery(model_factory, train_data, validation_data=None, *, run_dir, epochs: int,
                       metadata: dict, batch_size: int | None = None,
-                      shuffle_seed: int | None = None, save_every_steps: int | None = None,
+                      shuffle_seed: int | None = None, examples_per_epoch: int | None = None,
+                      save_every_steps: int | None = None,
                       logdir=None, extra_callbacks=(), verbose: bool = True, strategy=None,
                       may_change=RESUMABLE_CHANGES) -> TrainingResult:
     """Train `model_factory()` for `epochs` epochs in total, resuming what `run_dir` holds.
@@ -358,6 +371,7 @@ def fit_with_recovery(model_factory, train_data, validation_data=None, *, run_di
     model_factory: called without arguments inside `strategy.scope()`; returns a built and
         compiled keras.Model.
     train_data, validation_data: see `training_batches` / `validation_batches`.
+    shuffle_seed, examples_per_epoch: see `training_batches`.
     run_dir: the run folder (created; see apps.common.run_folder for its files).
     epochs: the total, counting the epochs of earlier, interrupted calls.
     metadata: the command's settings (JSON-ready), recorded in run.json; resuming with other
@@ -376,7 +390,7 @@ def fit_with_recovery(model_factory, train_data, validation_data=None, *, run_di
     chief = is_chief(strategy)
     with locked(files) if chief else contextlib.nullcontext():
         check_run_settings(files, metadata, may_change=may_change, write=chief)
-        batches = training_batches(train_data, batch_size, shuffle_seed)
+        batches = training_batches(train_data, batch_size, shuffle_seed, examples_per_epoch)
         validation = validation_batches(validation_data, batch_size)
         with output_folder(files, chief) as output:
             plan = _Plan(files, output, chief, BestSoFar(),

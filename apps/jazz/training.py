@@ -15,8 +15,9 @@ Method
    of every solo is trained on exactly once per pass and padding is never scored.  No window
    spans two solos.  The course preset instead draws ``random_windows`` windows at random
    starts, as the course does (m = 60, Tx = 30).
-5. An epoch is as many windows as the training solos give in one key, drawn (reshuffled every
-   epoch) from the windows of all 12 keys; so 12 epochs show each transposition about once.
+5. An epoch is as many windows as the training solos give in one key, drawn (a new draw every
+   epoch, from (seed, epoch) alone, so a resumed run is identical to an uninterrupted one) from
+   the windows of all 12 keys; so 12 epochs show each transposition about once.
    Without augmentation an epoch is every window once.
 6. `apps.common.training.fit_with_recovery` trains: progress bar, validation loss and accuracy
    per epoch, last.keras/best.keras, a backup to resume from, history.csv, loss.png, run.json
@@ -215,22 +216,19 @@ def train(config: TrainConfig, *, arguments=None, progress: bool = True) -> dict
     from apps.common import training as common  # imports TensorFlow
     from apps.common.atomic import atomic_write_text
     import keras
-    import tensorflow as tf
 
     from apps.jazz import model as jazz_model
 
     options = _shared_options(arguments)
     strategy = common.setup_training(_namespace(config, options))
     per_epoch = windows_per_epoch(config, data, len(x_train))
-    if per_epoch < len(x_train):
-        dataset = (tf.data.Dataset.from_tensor_slices((x_train, x_train, w_train))
-                   .shuffle(len(x_train), seed=config.seed, reshuffle_each_iteration=True)
-                   .take(per_epoch).batch(config.batch_size))
-        train_data, batch_size = dataset, config.batch_size
-    elif config.summed_loss:  # one loss value per window: no per-token weights (no padding)
-        train_data, batch_size = (x_train, x_train), config.batch_size
+    # A subset of the windows of all keys per epoch (per_epoch < all of them), drawn from
+    # (seed, epoch) alone, so a resumed run trains on exactly the windows of an uninterrupted one.
+    if config.summed_loss and per_epoch == len(x_train):
+        train_data = (x_train, x_train)  # one loss value per window: no per-token weights
     else:
-        train_data, batch_size = (x_train, x_train, w_train), config.batch_size
+        train_data = (x_train, x_train, w_train)
+    batch_size = config.batch_size
     validation_data = None
     if validation is not None:
         validation_data = ((validation[0], validation[0]) if config.summed_loss
@@ -260,7 +258,7 @@ def train(config: TrainConfig, *, arguments=None, progress: bool = True) -> dict
     result = common.fit_with_recovery(
         model_factory, train_data, validation_data, run_dir=run_dir, epochs=config.epochs,
         metadata=config.to_settings(), batch_size=batch_size, shuffle_seed=config.seed,
-        save_every_steps=options["save_every_steps"], logdir=options["logdir"],
+        examples_per_epoch=per_epoch, save_every_steps=options["save_every_steps"], logdir=options["logdir"],
         extra_callbacks=[SaveTokenizer()], verbose=progress and not options["no_progress"],
         strategy=strategy)
     seconds = time.perf_counter() - started

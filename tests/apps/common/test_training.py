@@ -193,6 +193,25 @@ def test_array_batches_follow_a_seeded_order_that_depends_only_on_the_epoch():
     assert rows(in_order.epoch(4)) == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
 
 
+def test_examples_per_epoch_draws_a_new_subset_each_epoch_from_seed_and_epoch_alone():
+    x = np.arange(20, dtype="float32")[:, None]
+    batches = training.training_batches((x, x), 4, 3, examples_per_epoch=6)
+    assert batches.steps_per_epoch == 2
+
+    def rows(dataset):
+        return [batch[0][:, 0].numpy().astype(int).tolist() for batch in dataset]
+    epochs = [sum(rows(batches.epoch(epoch)), []) for epoch in range(4)]
+    assert all(len(epoch) == len(set(epoch)) == 6 for epoch in epochs)
+    assert len({tuple(sorted(epoch)) for epoch in epochs}) == 4      # another subset each epoch
+    full = training.training_batches((x, x), 4, 3)                   # the same order, cut at 6
+    assert epochs[2] == sum(rows(full.epoch(2)), [])[:6]
+    again = training.training_batches((x, x), 4, 3, examples_per_epoch=6)
+    assert rows(again.epoch(3, skip=1)) == rows(batches.epoch(3))[1:]  # a resumed epoch
+    for wrong in (0, 21):
+        with pytest.raises(ValueError, match="examples_per_epoch"):
+            training.training_batches((x, x), 4, 3, examples_per_epoch=wrong)
+
+
 def test_a_dataset_of_unknown_length_is_counted_and_float64_arrays_become_float32():
     dataset = tf.data.Dataset.range(10).filter(lambda value: value < 7).batch(2)
     assert training.training_batches(dataset, None, None).steps_per_epoch == 4

@@ -144,6 +144,17 @@ def test_train_writes_the_run_folder_and_a_second_train_resumes(tmp_path, capsys
     assert info["epochs_done"] == 2 and len(info["history"]["loss"]) == 2
     assert json.loads((run_dir / "run.json").read_text())["settings"]["epochs"] == 2
 
+    # Each epoch draws its windows from the 12 keys by (seed, epoch) alone, so the resumed run
+    # ends on the weights of a run that trained both epochs at once.
+    import keras
+    assert info["settings"]["augment_keys"]
+    once = dict(settings, run_dir=str(tmp_path / "once"))
+    train(make_train_config(tiny_training_files(), epochs=2, **once), progress=False)
+    resumed = keras.saving.load_model(run_dir / "last.keras", compile=False).get_weights()
+    straight = keras.saving.load_model(tmp_path / "once" / "last.keras", compile=False).get_weights()
+    for a, b in zip(resumed, straight):
+        np.testing.assert_allclose(a, b, atol=1e-6)
+
 
 def test_evaluate_prints_nll_accuracy_and_the_unknown_token_count(tmp_path, shipped, capsys):
     known = [int(token[1:]) for token in shipped.tokenizer.vocabulary if token.startswith("p")]
