@@ -154,11 +154,7 @@ def build_parser():
 
 def run_train(arguments):
     from apps.charlm.train import train
-    clipvalue, clipnorm = arguments.clipvalue, arguments.clipnorm
-    if arguments.no_clipping:
-        clipvalue = clipnorm = None
-    elif clipvalue is None and clipnorm is None:
-        clipvalue = COURSE_CLIPVALUE
+    clipnorm, clipvalue = cli.resolve_clipping(arguments, clipvalue=COURSE_CLIPVALUE)
     config = TrainConfig(
         text=arguments.text, text_format=arguments.text_format, case=arguments.case,
         cell=arguments.cell, units=arguments.units, layers=arguments.layers,

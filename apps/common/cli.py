@@ -171,6 +171,17 @@ def add_training_arguments(parser: argparse.ArgumentParser, *, run_dir: str | No
     return group
 
 
+def resolve_clipping(arguments: argparse.Namespace, *, clipnorm: float | None = None,
+                     clipvalue: float | None = None) -> tuple:
+    """(clipnorm, clipvalue) for training: none with --no-clipping, the user's --clipnorm or
+    --clipvalue when given, else the app's default (`clipnorm` or `clipvalue`)."""
+    if getattr(arguments, "no_clipping", False):
+        return None, None
+    if arguments.clipnorm is None and arguments.clipvalue is None:
+        return clipnorm, clipvalue
+    return arguments.clipnorm, arguments.clipvalue
+
+
 def settings_from_arguments(arguments: argparse.Namespace, exclude=()) -> dict:
     """The parsed options as a JSON-ready dict for run.json (paths become strings).
 

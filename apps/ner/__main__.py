@@ -193,11 +193,7 @@ def build_parser():
 
 def train_config(arguments):
     from apps.ner.config import DEFAULT_CHAR_FEATURES, DEFAULT_CLIPNORM, TrainConfig
-    clipnorm, clipvalue = arguments.clipnorm, arguments.clipvalue
-    if arguments.no_clipping:
-        clipnorm = clipvalue = None
-    elif clipnorm is None and clipvalue is None:
-        clipnorm = DEFAULT_CLIPNORM
+    clipnorm, clipvalue = cli.resolve_clipping(arguments, clipnorm=DEFAULT_CLIPNORM)
     word_dim = arguments.word_dim
     if word_dim is None:
         word_dim = ner_config.GLOVE_DIM if arguments.embeddings == "glove-50d" \

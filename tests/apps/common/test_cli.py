@@ -151,3 +151,16 @@ def test_filter_native_log_drops_tensorflows_startup_notices_below_the_level(mon
 
 def test_user_error_message_is_one_line():
     assert str(UserError("a\nb   c\n")) == "a b c"
+
+
+def test_resolve_clipping_applies_the_app_default_only_when_no_clipping_was_asked_for():
+    from argparse import Namespace
+    from apps.common.cli import resolve_clipping
+
+    def namespace(clipnorm=None, clipvalue=None, no_clipping=False):
+        return Namespace(clipnorm=clipnorm, clipvalue=clipvalue, no_clipping=no_clipping)
+    assert resolve_clipping(namespace(), clipvalue=5.0) == (None, 5.0)
+    assert resolve_clipping(namespace(), clipnorm=5.0) == (5.0, None)
+    assert resolve_clipping(namespace(clipnorm=1.0), clipvalue=5.0) == (1.0, None)
+    assert resolve_clipping(namespace(clipvalue=2.0), clipnorm=5.0) == (None, 2.0)
+    assert resolve_clipping(namespace(no_clipping=True), clipnorm=5.0) == (None, None)
