@@ -11,6 +11,7 @@ that builds the model and runs a few training steps (`--memory`).
     python benchmarks/layers.py                    # both sizes, 30 rounds
     python benchmarks/layers.py --rounds 10 --sizes jazz
     python benchmarks/layers.py --memory           # also peak memory, one subprocess per model
+    python benchmarks/layers.py --unroll --sizes jazz   # both layers with unroll=True
 """
 import argparse
 import json
@@ -34,7 +35,7 @@ SIZES = {
 PAIRS = ("lstm", "gru")
 
 
-def make_layer(implementation, kind, units):
+def make_layer(implementation, kind, units, unroll=False):
     """The recurrent layer under test: zoo's or Keras's, with sequences returned."""
     import keras
 
@@ -42,19 +43,19 @@ def make_layer(implementation, kind, units):
 
     if implementation == "zoo":
         layer_class = zoo.LSTM if kind == "lstm" else zoo.GRU
-        return layer_class(units, return_sequences=True)
+        return layer_class(units, return_sequences=True, unroll=unroll)
     if kind == "lstm":
-        return keras.layers.LSTM(units, return_sequences=True)
-    return keras.layers.GRU(units, return_sequences=True, reset_after=False)
+        return keras.layers.LSTM(units, return_sequences=True, unroll=unroll)
+    return keras.layers.GRU(units, return_sequences=True, reset_after=False, unroll=unroll)
 
 
-def make_model(implementation, kind, size, jit_compile="auto"):
+def make_model(implementation, kind, size, jit_compile="auto", unroll=False):
     import keras
 
     batch, steps, features, units = SIZES[size]
     keras.utils.set_random_seed(0)
     inputs = keras.Input((steps, features), batch_size=batch)
-    outputs = make_layer(implementation, kind, units)(inputs)
+    outputs = make_layer(implementation, kind, units, unroll)(inputs)
     model = keras.Model(inputs, outputs)
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse", jit_compile=jit_compile)
     rng = np.random.default_rng(0)
@@ -69,9 +70,9 @@ def timed(function):
     return time.perf_counter() - start
 
 
-def time_pair(kind, size, rounds, warmup, jit_compile):
+def time_pair(kind, size, rounds, warmup, jit_compile, unroll=False):
     """Median seconds per training step and per forward pass for zoo and Keras, interleaved."""
-    models = {impl: make_model(impl, kind, size, jit_compile) for impl in ("zoo", "keras")}
+    models = {impl: make_model(impl, kind, size, jit_compile, unroll) for impl in ("zoo", "keras")}
     for model, x, y in models.values():
         for _ in range(warmup):
             model.train_on_batch(x, y)
@@ -107,6 +108,8 @@ def main():
     parser.add_argument("--jit", choices=["auto", "true", "false"], default="auto",
                         help="jit_compile for both models (auto = Keras's default: off on CPU)")
     parser.add_argument("--memory", action="store_true", help="also measure peak RSS per model")
+    parser.add_argument("--unroll", action="store_true",
+                        help="unroll=True for both layers (straight-line code instead of a loop)")
     parser.add_argument("--json", help="also write the figures to this JSON file")
     args = parser.parse_args()
     jit = {"auto": "auto", "true": True, "false": False}[args.jit]
@@ -115,13 +118,13 @@ def main():
     import tensorflow as tf
 
     print(f"keras {keras.__version__}, backend {keras.backend.backend()}, tensorflow {tf.__version__}, "
-          f"devices {[d.device_type for d in tf.config.list_physical_devices()]}, jit_compile={args.jit}")
+          f"devices {[d.device_type for d in tf.config.list_physical_devices()]}, jit_compile={args.jit}, unroll={args.unroll}")
     header = (f"{'size':6} {'layer':5} {'zoo train ms':>12} {'keras train ms':>14} {'ratio':>6} "
               f"{'zoo fwd ms':>10} {'keras fwd ms':>12} {'ratio':>6}")
     rows, figures = [], []
     for size in args.sizes:
         for kind in args.pairs:
-            t = time_pair(kind, size, args.rounds, args.warmup, jit)
+            t = time_pair(kind, size, args.rounds, args.warmup, jit, args.unroll)
             record = {
                 "size": size, "shape": SIZES[size], "layer": kind,
                 "zoo_train_ms": 1e3 * t[("zoo", "train")], "keras_train_ms": 1e3 * t[("keras", "train")],

@@ -30,6 +30,8 @@ from keras import ops
 from keras.src import backend as keras_backend  # backend.rnn: the loop keras.layers.RNN itself uses
 from keras.src.layers.rnn.dropout_rnn_cell import DropoutRNNCell
 
+from zoo import _fused
+
 
 def check_units(units):
     """`units` must be a positive Python or NumPy integer (bool is not a number of units)."""
@@ -351,9 +353,10 @@ class CourseRNN(keras.layers.RNN):
                 projected = ops.flip(projected, axis=1)
                 if fused_mask is not None:
                     fused_mask = ops.flip(fused_mask, axis=1)
-            outputs, states = cell.fused_sequence(
-                projected, list(initial_state), recurrent_kernel, mask=fused_mask
-            )
+            with _fused.unrolled(self.unroll):
+                outputs, states = cell.fused_sequence(
+                    projected, list(initial_state), recurrent_kernel, mask=fused_mask
+                )
             if fused_mask is not None:
                 outputs = self.masked_outputs(outputs, fused_mask)
             return outputs[:, -1], outputs, states

@@ -27,6 +27,9 @@ passes straight to s⟨t−1⟩; both halves are selects on m⟨t⟩ > 0 (see `_
 loop stores for a masked step (gates, candidates) is finite and is dropped by those selects.
 `mask=None` builds exactly the unmasked graph, at its cost.
 """
+import contextlib
+import contextvars
+
 import numpy as np
 from keras import ops
 from keras.src import backend as keras_backend
@@ -43,9 +46,25 @@ def _zeros_if_none(gradient, like):
     return ops.zeros_like(like) if gradient is None else gradient
 
 
-def _run(step, sequences, initial_states, go_backwards=False):
-    """The backend's compiled loop over time; returns (all outputs, final states)."""
+_UNROLL = contextvars.ContextVar("zoo_fused_unroll", default=False)
+
+
+@contextlib.contextmanager
+def unrolled(unroll):
+    """Within this block the fused functions unroll their loops (the layer's `unroll=True`)."""
+    token = _UNROLL.set(bool(unroll))
+    try:
+        yield
+    finally:
+        _UNROLL.reset(token)
+
+
+def _run(step, sequences, initial_states, go_backwards=False, unroll=False):
+    """The backend's compiled loop over time, or with `unroll` a Python loop over the (static)
+    steps; returns (all outputs in processing order, final states)."""
     first = sequences[0] if isinstance(sequences, (tuple, list)) else sequences
+    if unroll:
+        return _run_unrolled(step, sequences, initial_states, go_backwards)
     if isinstance(sequences, (tuple, list)) and first.shape[1] is None:
         # The backend's loop needs a static length for several sequences; with an unknown
         # length, pack them into one tensor and unpack inside the step.
@@ -55,6 +74,29 @@ def _run(step, sequences, initial_states, go_backwards=False):
         input_length=first.shape[1], return_all_outputs=True,
     )
     return outputs, states
+
+
+def _run_unrolled(step, sequences, initial_states, go_backwards):
+    """`_run` as straight-line code: one copy of `step` per time step (faster for short
+    sequences: no loop control and no per-step reads and writes of loop buffers)."""
+    several = isinstance(sequences, (tuple, list))
+    steps = (sequences[0] if several else sequences).shape[1]
+    if steps is None:
+        raise ValueError("unroll=True needs a fixed number of time steps: the input's time "
+                         "dimension is unknown (give the Input a length, or use unroll=False)")
+    per_step = [ops.unstack(sequence, num=steps, axis=1)
+                for sequence in (sequences if several else [sequences])]
+    states, outputs = list(initial_states), []
+    for t in (range(steps - 1, -1, -1) if go_backwards else range(steps)):
+        inputs_t = tuple(sequence[t] for sequence in per_step) if several else per_step[0][t]
+        output, states = step(inputs_t, states)
+        outputs.append(output)
+    if isinstance(outputs[0], (tuple, list)):
+        stacked = tuple(ops.stack([output[i] for output in outputs], axis=1)
+                        for i in range(len(outputs[0])))
+    else:
+        stacked = ops.stack(outputs, axis=1)
+    return stacked, list(states)
 
 
 def _packed(step, sequences):
@@ -152,6 +194,7 @@ def _masked(result, mask):
 
 def _lstm_with_gradient(projected, a0, c0, recurrent_kernel, peephole, mask=None):
     """LSTM forward over the sequence, and its hand-written BPTT (peephole: p or None)."""
+    unroll = _UNROLL.get()   # read now: the backward pass runs after the layer's call
 
     def forward_step(inputs_t, states):
         projected_t, mask_t = _unpack(inputs_t, mask)
@@ -174,7 +217,7 @@ def _lstm_with_gradient(projected, a0, c0, recurrent_kernel, peephole, mask=None
         return (a_next, c_next, gates, c_tilde), [a_next, c_next]
 
     (a, c, gates, c_tilde), (a_last, c_last) = _run(
-        forward_step, _sequences(projected, mask), [a0, c0]
+        forward_step, _sequences(projected, mask), [a0, c0], unroll=unroll
     )
 
     def backward(*upstream):
@@ -222,6 +265,7 @@ def _lstm_with_gradient(projected, a0, c0, recurrent_kernel, peephole, mask=None
         reversed_outputs, (da0, dc0) = _run(
             backward_step, backward_sequences,
             [_zeros_if_none(da_last, a0), _zeros_if_none(dc_last, c0)], go_backwards=True,
+            unroll=unroll,
         )
         dz_reversed = reversed_outputs if peephole is None else reversed_outputs[0]
         dz = ops.flip(dz_reversed, axis=1)
@@ -256,6 +300,7 @@ def _gru_full_masked(projected, mask, c0, recurrent_kernel):
 
 def _gru_with_gradient(projected, c0, recurrent_kernel, mask=None):
     """Full GRU forward over the sequence, and its hand-written BPTT."""
+    unroll = _UNROLL.get()   # read now: the backward pass runs after the layer's call
     n_a = ops.shape(c0)[-1]
     kernel_gates, kernel_c = ops.split(recurrent_kernel, [2 * n_a], axis=-1)
 
@@ -274,7 +319,7 @@ def _gru_with_gradient(projected, c0, recurrent_kernel, mask=None):
         return (c_next, gates, c_tilde, reset_state), [c_next]
 
     (c, gates, c_tilde, reset_state), (c_last,) = _run(
-        forward_step, _sequences(projected, mask), [c0]
+        forward_step, _sequences(projected, mask), [c0], unroll=unroll
     )
 
     def backward(*upstream):
@@ -311,6 +356,7 @@ def _gru_with_gradient(projected, c0, recurrent_kernel, mask=None):
             backward_sequences += (mask,)
         dz_reversed, (dc0,) = _run(
             backward_step, backward_sequences, [_zeros_if_none(dc_last, c0)], go_backwards=True,
+            unroll=unroll,
         )
         dz = ops.flip(dz_reversed, axis=1)
         dz_gates, dz_c = ops.split(dz, [2 * n_a], axis=-1)
@@ -344,6 +390,7 @@ def _gru_simple_masked(projected, mask, c0, recurrent_kernel):
 
 def _simple_gru_with_gradient(projected, c0, recurrent_kernel, mask=None):
     """Simplified GRU forward over the sequence, and its hand-written BPTT."""
+    unroll = _UNROLL.get()   # read now: the backward pass runs after the layer's call
 
     def forward_step(inputs_t, states):
         projected_t, mask_t = _unpack(inputs_t, mask)
@@ -357,7 +404,9 @@ def _simple_gru_with_gradient(projected, c0, recurrent_kernel, mask=None):
             c_next = _keep(c_next, c_prev, mask_t > 0)
         return (c_next, gamma_u, c_tilde), [c_next]
 
-    (c, gamma_u, c_tilde), (c_last,) = _run(forward_step, _sequences(projected, mask), [c0])
+    (c, gamma_u, c_tilde), (c_last,) = _run(
+        forward_step, _sequences(projected, mask), [c0], unroll=unroll
+    )
 
     def backward(*upstream):
         dc_all, dc_last = _upstream(upstream, 2)
@@ -387,6 +436,7 @@ def _simple_gru_with_gradient(projected, c0, recurrent_kernel, mask=None):
             backward_sequences += (mask,)
         dz_reversed, (dc0,) = _run(
             backward_step, backward_sequences, [_zeros_if_none(dc_last, c0)], go_backwards=True,
+            unroll=unroll,
         )
         dz = ops.flip(dz_reversed, axis=1)
         return dz, dc0, _weight_gradient(c_prev_all, dz)
@@ -406,6 +456,7 @@ def basic_rnn_sequence(projected, a0, recurrent_kernel, activation, mask=None):
 
 
 def _basic_rnn(projected, a0, recurrent_kernel, activation, derivative_from_output, mask=None):
+    unroll = _UNROLL.get()   # read now: the backward pass runs after the layer's call
     def forward_step(inputs_t, states):
         projected_t, mask_t = _unpack(inputs_t, mask)
         a_next = activation(projected_t + ops.matmul(states[0], recurrent_kernel))
@@ -413,7 +464,7 @@ def _basic_rnn(projected, a0, recurrent_kernel, activation, derivative_from_outp
             a_next = _keep(a_next, states[0], mask_t > 0)
         return a_next, [a_next]
 
-    a, (a_last,) = _run(forward_step, _sequences(projected, mask), [a0])
+    a, (a_last,) = _run(forward_step, _sequences(projected, mask), [a0], unroll=unroll)
 
     def backward(*upstream):
         da_all, da_last = _upstream(upstream, 2)
@@ -435,7 +486,8 @@ def _basic_rnn(projected, a0, recurrent_kernel, activation, derivative_from_outp
 
         backward_sequences = (da_all, a) if mask is None else (da_all, a, mask)
         dz_reversed, (da0,) = _run(
-            backward_step, backward_sequences, [_zeros_if_none(da_last, a0)], go_backwards=True
+            backward_step, backward_sequences, [_zeros_if_none(da_last, a0)], go_backwards=True,
+            unroll=unroll,
         )
         dz = ops.flip(dz_reversed, axis=1)
         return dz, da0, _weight_gradient(_previous(a0, a), dz)

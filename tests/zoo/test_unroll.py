@@ -1,0 +1,88 @@
+"""`unroll=True` on the fast path: the fused loops written out step by step give the same
+outputs, final states and gradients as the compiled loop (float64), with and without a mask and
+in both directions; an unknown time length with unroll=True is a clear error."""
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import keras
+import zoo
+from tests.zoo.test_masked_fused import (
+    BATCH, MASK, N_A, N_X, STEPS, VARIANT_IDS, VARIANTS, assert_all_close, random_weights,
+    run_with_gradients, state_count,
+)
+
+
+def unroll_pair(layer_class, options, seed, **kwargs):
+    """The same fast-path layer twice, looped and unrolled, with identical random weights."""
+    layers = []
+    for unroll in (False, True):
+        layer = layer_class(N_A, **options, dtype="float64", unroll=unroll, **kwargs)
+        layer.build((None, STEPS, N_X))
+        layers.append(layer)
+    weights = random_weights(layers[0], seed)
+    for layer in layers:
+        layer.set_weights(weights)
+    return layers
+
+
+@pytest.mark.parametrize("masked", [False, True], ids=["unmasked", "masked"])
+@pytest.mark.parametrize("go_backwards", [False, True], ids=["forwards", "backwards"])
+@pytest.mark.parametrize("name,layer_class,options", VARIANTS, ids=VARIANT_IDS)
+def test_unrolled_fast_path_equals_the_loop(name, layer_class, options, go_backwards, masked):
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((BATCH, STEPS, N_X))
+    initial = [rng.standard_normal((BATCH, N_A)) for _ in range(state_count(layer_class))]
+    looped, unrolled = unroll_pair(layer_class, options, seed=12, return_sequences=True,
+                                   return_state=True, go_backwards=go_backwards)
+    mask = MASK if masked else np.ones_like(MASK)
+    looped_outputs, looped_gradients = run_with_gradients(looped, x, initial, mask)
+    unrolled_outputs, unrolled_gradients = run_with_gradients(unrolled, x, initial, mask)
+    assert_all_close(unrolled_outputs, looped_outputs)
+    assert_all_close(unrolled_gradients, looped_gradients)
+    assert all(np.any(g != 0) for g in unrolled_gradients[1:])
+
+
+def test_unrolled_graph_has_no_while_loop():
+    """What unroll=True promises: straight-line code, forward and backward."""
+    layer = zoo.LSTM(N_A, unroll=True, return_sequences=True)
+    x = tf.constant(np.random.default_rng(13).standard_normal((BATCH, STEPS, N_X)), tf.float32)
+    layer.build(x.shape)
+
+    @tf.function
+    def loss_and_gradients(x):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(layer(x) ** 2)
+        return tape.gradient(loss, layer.trainable_weights)
+
+    graph = loss_and_gradients.get_concrete_function(x).graph
+    op_types = {op.type for op in graph.get_operations()}
+    assert not op_types & {"While", "StatelessWhile"}, op_types & {"While", "StatelessWhile"}
+    looped = zoo.LSTM(N_A, return_sequences=True)
+    looped.build(x.shape)
+    looped_graph = tf.function(lambda x: looped(x)).get_concrete_function(x).graph
+    assert {op.type for op in looped_graph.get_operations()} & {"While", "StatelessWhile"}
+
+
+def test_unroll_with_unknown_length_is_a_clear_error():
+    """As Keras's own layers: a traced call with an unknown time length cannot be unrolled."""
+    layer = zoo.GRU(N_A, unroll=True)
+    traced = tf.function(lambda x: layer(x), input_signature=[tf.TensorSpec((None, None, N_X))])
+    with pytest.raises(ValueError, match="time dimension is undefined"):
+        traced.get_concrete_function()
+
+
+def test_unrolled_layer_trains_and_saves(tmp_path):
+    keras.utils.set_random_seed(14)
+    inputs = keras.Input((STEPS, N_X))
+    outputs = keras.layers.Dense(1)(zoo.LSTM(N_A, unroll=True)(inputs))
+    model = keras.Model(inputs, outputs)
+    model.compile("adam", "mse")
+    rng = np.random.default_rng(15)
+    x, y = rng.standard_normal((16, STEPS, N_X)), rng.standard_normal((16, 1))
+    history = model.fit(x, y, epochs=3, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    model.save(tmp_path / "unrolled.keras")
+    loaded = keras.models.load_model(tmp_path / "unrolled.keras")
+    assert loaded.layers[1].unroll is True
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6)
