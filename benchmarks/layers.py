@@ -12,6 +12,7 @@ that builds the model and runs a few training steps (`--memory`).
     python benchmarks/layers.py --rounds 10 --sizes jazz
     python benchmarks/layers.py --memory           # also peak memory, one subprocess per model
     python benchmarks/layers.py --unroll --sizes jazz   # both layers with unroll=True
+    KERAS_BACKEND=jax python benchmarks/layers.py    # under JAX (the GPU machine: benchmarks/gpu_jax.sh)
 """
 import argparse
 import json
@@ -97,6 +98,18 @@ def peak_memory_mib(implementation, kind, size):
     return float(result.stdout.strip().splitlines()[-1])
 
 
+def backend_and_devices():
+    """The backend's version and the devices it sees (TensorFlow, or JAX on the GPU machine)."""
+    import keras
+
+    if keras.backend.backend() == "jax":
+        import jax
+        return f"jax {jax.__version__}, devices {[str(d) for d in jax.devices()]}"
+    import tensorflow as tf
+    return (f"tensorflow {tf.__version__}, "
+            f"devices {[d.device_type for d in tf.config.list_physical_devices()]}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", nargs="+", default=list(SIZES), choices=list(SIZES),
@@ -115,10 +128,9 @@ def main():
     jit = {"auto": "auto", "true": True, "false": False}[args.jit]
 
     import keras
-    import tensorflow as tf
 
-    print(f"keras {keras.__version__}, backend {keras.backend.backend()}, tensorflow {tf.__version__}, "
-          f"devices {[d.device_type for d in tf.config.list_physical_devices()]}, jit_compile={args.jit}, unroll={args.unroll}")
+    print(f"keras {keras.__version__}, backend {keras.backend.backend()}, {backend_and_devices()}, "
+          f"jit_compile={args.jit}, unroll={args.unroll}")
     header = (f"{'size':6} {'layer':5} {'zoo train ms':>12} {'keras train ms':>14} {'ratio':>6} "
               f"{'zoo fwd ms':>10} {'keras fwd ms':>12} {'ratio':>6}")
     rows, figures = [], []
