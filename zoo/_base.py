@@ -395,6 +395,10 @@ class CourseRNN(keras.layers.RNN):
         """
         if self.zero_output_for_mask:
             real = fused_mask > 0
+        elif keras.backend.backend() == "jax" and not self.unroll:
+            # Keras's JAX loop (lax.scan) differs here: at a masked step it writes the previous
+            # state (from the initial state on), which is the state sequence itself.
+            return states
         else:
             real = ops.cumsum(ops.cast(fused_mask > 0, "int32"), axis=1) > 0
         return ops.where(real, states, ops.zeros_like(states))

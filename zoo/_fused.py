@@ -65,6 +65,14 @@ def _run(step, sequences, initial_states, go_backwards=False, unroll=False):
     first = sequences[0] if isinstance(sequences, (tuple, list)) else sequences
     if unroll:
         return _run_unrolled(step, sequences, initial_states, go_backwards)
+    if go_backwards:
+        # Reverse the inputs here and loop forwards: the same thing, and Keras's JAX loop cannot
+        # reverse a step's several outputs itself (it flips them as one array).
+        if isinstance(sequences, (tuple, list)):
+            sequences = tuple(ops.flip(sequence, axis=1) for sequence in sequences)
+        else:
+            sequences = ops.flip(sequences, axis=1)
+        go_backwards = False
     if isinstance(sequences, (tuple, list)) and first.shape[1] is None:
         # The backend's loop needs a static length for several sequences; with an unknown
         # length, pack them into one tensor and unpack inside the step.
