@@ -130,7 +130,8 @@ def main():
     parser.add_argument("--warmup", type=int, default=3, help="untimed rounds first (graph tracing)")
     parser.add_argument("--jit", choices=["auto", "true", "false"], default="auto",
                         help="jit_compile for both models (auto = Keras's default: off on CPU)")
-    parser.add_argument("--memory", action="store_true", help="also measure peak RSS per model, and its growth past the imports")
+    parser.add_argument("--memory", action="store_true",
+                        help="also measure peak RSS per model, and its growth past the imports")
     parser.add_argument("--unroll", action="store_true",
                         help="unroll=True for both layers (straight-line code instead of a loop)")
     parser.add_argument("--json", help="also write the figures to this JSON file")

@@ -63,8 +63,6 @@ def _run(step, sequences, initial_states, go_backwards=False, unroll=False):
     """The backend's compiled loop over time, or with `unroll` a Python loop over the (static)
     steps; returns (all outputs in processing order, final states)."""
     first = sequences[0] if isinstance(sequences, (tuple, list)) else sequences
-    if unroll:
-        return _run_unrolled(step, sequences, initial_states, go_backwards)
     if go_backwards:
         # Reverse the inputs here and loop forwards: the same thing, and Keras's JAX loop cannot
         # reverse a step's several outputs itself (it flips them as one array).
@@ -72,19 +70,20 @@ def _run(step, sequences, initial_states, go_backwards=False, unroll=False):
             sequences = tuple(ops.flip(sequence, axis=1) for sequence in sequences)
         else:
             sequences = ops.flip(sequences, axis=1)
-        go_backwards = False
+    if unroll:
+        return _run_unrolled(step, sequences, initial_states)
     if isinstance(sequences, (tuple, list)) and first.shape[1] is None:
         # The backend's loop needs a static length for several sequences; with an unknown
         # length, pack them into one tensor and unpack inside the step.
         step, sequences = _packed(step, sequences), ops.concatenate(list(sequences), axis=-1)
     _, outputs, states = keras_backend.rnn(
-        step, sequences, list(initial_states), go_backwards=go_backwards,
-        input_length=first.shape[1], return_all_outputs=True,
+        step, sequences, list(initial_states), input_length=first.shape[1],
+        return_all_outputs=True,
     )
     return outputs, states
 
 
-def _run_unrolled(step, sequences, initial_states, go_backwards):
+def _run_unrolled(step, sequences, initial_states):
     """`_run` as straight-line code: one copy of `step` per time step (faster for short
     sequences: no loop control and no per-step reads and writes of loop buffers)."""
     several = isinstance(sequences, (tuple, list))
@@ -95,7 +94,7 @@ def _run_unrolled(step, sequences, initial_states, go_backwards):
     per_step = [ops.unstack(sequence, num=steps, axis=1)
                 for sequence in (sequences if several else [sequences])]
     states, outputs = list(initial_states), []
-    for t in (range(steps - 1, -1, -1) if go_backwards else range(steps)):
+    for t in range(steps):
         inputs_t = tuple(sequence[t] for sequence in per_step) if several else per_step[0][t]
         output, states = step(inputs_t, states)
         outputs.append(output)

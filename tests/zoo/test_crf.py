@@ -1,12 +1,7 @@
 """zoo.CRF: forward algorithm, Viterbi and forward-backward against brute-force enumeration,
 padding, gradients, training, serialization and argument errors."""
-import importlib.util
 import itertools
-import os
-import subprocess
-import sys
 import textwrap
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,9 +9,9 @@ import tensorflow as tf
 
 import keras
 import zoo
+from tests.zoo.jax_subprocess import needs_jax, run_under_jax
 from zoo.crf import DISALLOWED_SCORE, iob2_constraints
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 NUM_TAGS = 3
 T_MAX = 4
 LENGTHS = [4, 3, 1, 2]                        # per row, right-padded to T_MAX
@@ -446,12 +441,6 @@ JAX_SCRIPT = textwrap.dedent("""
 
 
 @pytest.mark.slow  # ~15 s: a fresh process importing keras + jax and compiling
-@pytest.mark.skipif(importlib.util.find_spec("jax") is None,
-                    reason="jax is not installed in this environment")
+@needs_jax
 def test_jax_backend_likelihood_decode_and_training():
-    env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu",
-           "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")])}
-    result = subprocess.run([sys.executable, "-c", JAX_SCRIPT], env=env, capture_output=True,
-                            text=True, timeout=300)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert "JAX OK" in result.stdout
+    assert "JAX OK" in run_under_jax(JAX_SCRIPT)

@@ -9,16 +9,11 @@ its own conventions) gives the same outputs, final states and gradients (inputs,
 states, every weight; `jax.grad` of `stateless_call`) as the cell path run by Keras's loop with
 JAX's autodiff; and a small model with Bidirectional zoo layers trains with `fit`.
 """
-import importlib.util
-import os
-import subprocess
-import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from tests.zoo.jax_subprocess import needs_jax, run_under_jax
 
 JAX_SCRIPT = textwrap.dedent("""
     import numpy as np, jax, keras, zoo
@@ -86,12 +81,7 @@ JAX_SCRIPT = textwrap.dedent("""
 
 
 @pytest.mark.slow  # ~1 min: a fresh process importing keras + jax and compiling every variant
-@pytest.mark.skipif(importlib.util.find_spec("jax") is None,
-                    reason="jax is not installed in this environment (requirements.txt has it)")
+@needs_jax
 def test_layers_under_the_jax_backend():
-    env = {**os.environ, "KERAS_BACKEND": "jax", "JAX_PLATFORMS": "cpu",
-           "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")])}
-    result = subprocess.run([sys.executable, "-c", JAX_SCRIPT], env=env, capture_output=True,
-                            text=True, timeout=900)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert "JAX LAYERS OK 24" in result.stdout, result.stdout[-2000:]
+    output = run_under_jax(JAX_SCRIPT, timeout=900)
+    assert "JAX LAYERS OK 24" in output, output[-2000:]

@@ -74,11 +74,13 @@ def assert_all_close(got, want, rtol=1e-10, atol=1e-12):
         np.testing.assert_allclose(g, w, rtol=rtol, atol=atol, err_msg=f"item {index}")
 
 
-def make_pair(layer_class, options, seed, **kwargs):
-    """The same layer twice, fast path and cell path, with identical random weights."""
+def make_pair(layer_class, options, seed, pair=({"fast_path": True}, {"fast_path": False}),
+              **kwargs):
+    """The same layer twice (by default fast path and cell path; `pair` gives the two option
+    sets that differ), float64, with identical random weights."""
     layers = []
-    for fast_path in (True, False):
-        layer = layer_class(N_A, **options, dtype="float64", fast_path=fast_path, **kwargs)
+    for differing in pair:
+        layer = layer_class(N_A, **options, dtype="float64", **differing, **kwargs)
         layer.build((None, STEPS, N_X))
         layers.append(layer)
     weights = random_weights(layers[0], seed)

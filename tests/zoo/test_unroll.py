@@ -8,22 +8,9 @@ import tensorflow as tf
 import keras
 import zoo
 from tests.zoo.test_masked_fused import (
-    BATCH, MASK, N_A, N_X, STEPS, VARIANT_IDS, VARIANTS, assert_all_close, random_weights,
+    BATCH, MASK, N_A, N_X, STEPS, VARIANT_IDS, VARIANTS, assert_all_close, make_pair,
     run_with_gradients, state_count,
 )
-
-
-def unroll_pair(layer_class, options, seed, **kwargs):
-    """The same fast-path layer twice, looped and unrolled, with identical random weights."""
-    layers = []
-    for unroll in (False, True):
-        layer = layer_class(N_A, **options, dtype="float64", unroll=unroll, **kwargs)
-        layer.build((None, STEPS, N_X))
-        layers.append(layer)
-    weights = random_weights(layers[0], seed)
-    for layer in layers:
-        layer.set_weights(weights)
-    return layers
 
 
 @pytest.mark.parametrize("masked", [False, True], ids=["unmasked", "masked"])
@@ -33,8 +20,10 @@ def test_unrolled_fast_path_equals_the_loop(name, layer_class, options, go_backw
     rng = np.random.default_rng(11)
     x = rng.standard_normal((BATCH, STEPS, N_X))
     initial = [rng.standard_normal((BATCH, N_A)) for _ in range(state_count(layer_class))]
-    looped, unrolled = unroll_pair(layer_class, options, seed=12, return_sequences=True,
-                                   return_state=True, go_backwards=go_backwards)
+    looped, unrolled = make_pair(layer_class, options, seed=12,
+                                 pair=({"unroll": False}, {"unroll": True}),
+                                 return_sequences=True, return_state=True,
+                                 go_backwards=go_backwards)
     mask = MASK if masked else np.ones_like(MASK)
     looped_outputs, looped_gradients = run_with_gradients(looped, x, initial, mask)
     unrolled_outputs, unrolled_gradients = run_with_gradients(unrolled, x, initial, mask)
