@@ -110,6 +110,13 @@ def add_train_parser(commands):
                        help="last: the final states; mean, max or max-mean (both, "
                             "concatenated) over all unmasked states "
                             f"({preset_help('pooling')})")
+    model.add_argument("--bigrams", type=cli.non_negative_int, default=None, metavar="N",
+                       help="add a bag of bigrams beside the recurrent layer: each pair of "
+                            "neighbouring words hashed into N buckets with a trainable vector, "
+                            "averaged over the text and joined to the pooled states (fastText's "
+                            f"bigram features); 0 leaves it out ({preset_help('bigrams')})")
+    model.add_argument("--bigram-dim", type=cli.positive_int, default=None, metavar="N",
+                       help=f"size of each bigram vector ({preset_help('bigram_dim')})")
     text = train.add_argument_group("text and data (default: per data set)")
     text.add_argument("--max-tokens", type=max_tokens, default=None, metavar="N",
                       help="vocabulary size, padding and [UNK] included: the most frequent "

@@ -37,21 +37,24 @@ HEADS_OF_DATASET = {"imdb": ("stars", "binary"), "sst2": ("binary",), "sst5": ("
 PRESETS = {
     "imdb": dict(head="stars", rating_weight=0.5, cell="gru", units=128, layers=1,
                  bidirectional=True, embeddings="none", embedding_dim=128,
-                 embedding_dropout=0.25, dropout=0.5, pooling="max-mean", max_tokens=30000,
-                 max_length=800, phrases=False, validation_split=0.1, epochs=6, batch_size=64,
+                 embedding_dropout=0.25, dropout=0.5, pooling="max-mean", bigrams=0,
+                 bigram_dim=16, max_tokens=30000, max_length=800, phrases=False, validation_split=0.1, epochs=6, batch_size=64,
                  learning_rate=1e-3),
     "sst2": dict(head="binary", rating_weight=0.0, cell="lstm", units=150, layers=1,
                  bidirectional=True, embeddings="glove-50d", embedding_dim=GLOVE_DIM,
-                 embedding_dropout=0.25, dropout=0.5, pooling="max-mean", max_tokens=30000,
-                 max_length=100, phrases=True, validation_split=None, epochs=8, batch_size=64,
+                 embedding_dropout=0.25, dropout=0.5, pooling="max-mean", bigrams=0,
+                 bigram_dim=16, max_tokens=30000, max_length=100, phrases=True, validation_split=None, epochs=8, batch_size=64,
                  learning_rate=1e-3),
     "sst5": dict(head="classes", rating_weight=0.0, cell="lstm", units=150, layers=1,
                  bidirectional=True, embeddings="glove-50d", embedding_dim=GLOVE_DIM,
-                 embedding_dropout=0.25, dropout=0.5, pooling="max-mean", max_tokens=30000,
-                 max_length=100, phrases=True, validation_split=None, epochs=8, batch_size=64,
+                 embedding_dropout=0.25, dropout=0.5, pooling="max-mean", bigrams=0,
+                 bigram_dim=16, max_tokens=30000, max_length=100, phrases=True, validation_split=None, epochs=8, batch_size=64,
                  learning_rate=1e-3),
 }
 PRESET_KEYS = tuple(PRESETS["imdb"])
+# --bigrams hashes a token pair as a * vocabulary + b in int32: the vocabulary must stay below
+# sqrt(2**31).
+MAX_BIGRAM_VOCABULARY = 46340
 
 
 def preset_help(name: str) -> str:

@@ -6,6 +6,10 @@
       -> N x [Bidirectional] zoo.GRU | zoo.LSTM   the mask reaches every recurrent layer
       -> pooling over time                    last | mean | max | max-mean (both, concatenated),
                                               all of them over the unmasked steps only
+      [+ BigramBag, --bigrams N > 0:          each pair of neighbouring tokens hashed into N
+                                              buckets, embedded, averaged over the text (the
+                                              fastText bag of bigrams, Joulin et al. 2017),
+                                              concatenated to the pooled states]
       -> Dropout -> heads
 
 Heads (output names are what `fit` logs and `evaluate` reads):
@@ -23,6 +27,7 @@ embedding dropout, GloVe initialisation and a two-output head.
 import keras
 import numpy as np
 
+from apps.sentiment.config import MAX_BIGRAM_VOCABULARY
 from zoo.builders import MaskedGlobalMaxPooling1D
 from zoo.layers import GRU, LSTM
 
@@ -42,10 +47,64 @@ def rating_classes(ratings) -> np.ndarray:
     return lookup[ratings]
 
 
+
+
+@keras.saving.register_keras_serializable(package="apps.sentiment")
+class BigramBag(keras.layers.Layer):
+    """Token ids (batch, time) -> the mean vector of their bigrams (batch, dim): fastText's bag.
+
+    The pair (a, b) of tokens t and t + 1 goes to bucket (a * vocabulary_size + b) mod buckets
+    and takes that bucket's trainable vector; pairs that touch padding (id 0) are left out of
+    the mean, and a text with no pair gets zeros. Hashing happens in the model, so a saved model
+    needs no bigram vocabulary.
+    """
+
+    def __init__(self, vocabulary_size: int, buckets: int, dim: int,
+                 embeddings_initializer="uniform", **kwargs):
+        super().__init__(**kwargs)
+        if not 2 <= int(vocabulary_size) <= MAX_BIGRAM_VOCABULARY:
+            raise ValueError(f"bigram hashing needs a vocabulary of 2..{MAX_BIGRAM_VOCABULARY} "
+                             f"tokens; received vocabulary_size={vocabulary_size!r}")
+        for argument, value in (("buckets", buckets), ("dim", dim)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{argument} must be a positive integer; received "
+                                 f"{argument}={value!r}")
+        self.vocabulary_size, self.buckets, self.dim = int(vocabulary_size), buckets, dim
+        self.embeddings_initializer = keras.initializers.get(embeddings_initializer)
+
+    def build(self, input_shape):
+        self.embeddings = self.add_weight(shape=(self.buckets, self.dim), name="embeddings",
+                                          initializer=self.embeddings_initializer)
+
+    def bucket_ids(self, tokens):
+        """(ids (batch, time - 1) int32, real pairs (batch, time - 1) bool)."""
+        tokens = keras.ops.cast(tokens, "int32")
+        first, second = tokens[:, :-1], tokens[:, 1:]
+        ids = keras.ops.mod(first * self.vocabulary_size + second, self.buckets)
+        return ids, keras.ops.logical_and(first > 0, second > 0)
+
+    def call(self, tokens):
+        ids, real = self.bucket_ids(tokens)
+        real = keras.ops.cast(real, self.compute_dtype)[..., None]
+        vectors = keras.ops.take(self.embeddings, ids, axis=0) * real
+        count = keras.ops.maximum(keras.ops.sum(real, axis=1), 1.0)
+        return keras.ops.sum(vectors, axis=1) / count
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.dim)
+
+    def get_config(self):
+        return {**super().get_config(), "vocabulary_size": self.vocabulary_size,
+                "buckets": self.buckets, "dim": self.dim,
+                "embeddings_initializer":
+                    keras.initializers.serialize(self.embeddings_initializer)}
+
+
 def build_model(vocabulary_size: int, *, head: str = "binary", classes: int = 2,
                 cell: str = "gru", units: int = 64, layers: int = 1, bidirectional: bool = True,
                 embedding_dim: int = 128, embedding_dropout: float = 0.0, dropout: float = 0.0,
-                pooling: str = "max-mean", name: str = "sentiment_classifier") -> keras.Model:
+                pooling: str = "max-mean", bigrams: int = 0, bigram_dim: int = 16,
+                name: str = "sentiment_classifier") -> keras.Model:
     """The uncompiled classifier (see the module docstring); outputs are a dict by head name."""
     if head not in ("binary", "classes", "stars"):
         raise ValueError(f"head must be 'binary', 'classes' or 'stars'; received head={head!r}")
@@ -56,6 +115,9 @@ def build_model(vocabulary_size: int, *, head: str = "binary", classes: int = 2,
         raise ValueError(f"cell must be 'gru' or 'lstm'; received cell={cell!r}")
     if isinstance(layers, bool) or not isinstance(layers, int) or layers < 1:
         raise ValueError(f"layers must be a positive integer; received layers={layers!r}")
+    if isinstance(bigrams, bool) or not isinstance(bigrams, int) or bigrams < 0:
+        raise ValueError(f"bigrams must be a non-negative integer (0: no bigram branch); "
+                         f"received bigrams={bigrams!r}")
     tokens = keras.Input((None,), dtype="int32", name="tokens")
     x = keras.layers.Embedding(vocabulary_size, embedding_dim, mask_zero=True,
                                name="embedding")(tokens)
@@ -71,6 +133,9 @@ def build_model(vocabulary_size: int, *, head: str = "binary", classes: int = 2,
         if dropout and not last:
             x = keras.layers.Dropout(dropout, name=f"dropout_{depth}")(x)
     x = pool(x, pooling)
+    if bigrams:
+        bag = BigramBag(vocabulary_size, bigrams, bigram_dim, name="bigram_bag")(tokens)
+        x = keras.layers.Concatenate(name="with_bigrams")([x, bag])
     if dropout:
         x = keras.layers.Dropout(dropout, name="dropout_head")(x)
     outputs = {}

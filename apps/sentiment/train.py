@@ -24,7 +24,7 @@ from apps.common.callbacks import read_backup_state, read_history
 from apps.common.errors import UserError
 from apps.common.run_folder import RESUMABLE_CHANGES, RunFiles, check_run_settings
 from apps.sentiment import saved
-from apps.sentiment.config import GLOVE_DIM, HEADS_OF_DATASET
+from apps.sentiment.config import GLOVE_DIM, HEADS_OF_DATASET, MAX_BIGRAM_VOCABULARY
 from apps.sentiment.data import FINE_LABEL_NAMES
 from apps.sentiment.datasets import describe, load_training_data, resolve_data_dir
 from apps.sentiment.tokens import TOKENIZER_NAME, split_all
@@ -49,6 +49,10 @@ def check_arguments(arguments) -> None:
         value = getattr(arguments, name)
         if not 0.0 <= value < 1.0:
             raise UserError(f"--{name.replace('_', '-')} must be in [0, 1); received {value}")
+    if arguments.bigrams and arguments.max_tokens > MAX_BIGRAM_VOCABULARY:
+        raise UserError(f"--bigrams hashes token pairs in 32-bit integers, which needs "
+                        f"--max-tokens <= {MAX_BIGRAM_VOCABULARY}; received "
+                        f"--max-tokens {arguments.max_tokens}")
     if arguments.rating_weight < 0:
         raise UserError(f"--rating-weight must be >= 0; received {arguments.rating_weight}")
     if arguments.phrases and arguments.dataset == "imdb":
@@ -187,7 +191,8 @@ def model_factory(arguments, vocabulary_size: int, classes: int, embedding_matri
             units=arguments.units, layers=arguments.layers,
             bidirectional=arguments.bidirectional, embedding_dim=arguments.embedding_dim,
             embedding_dropout=arguments.embedding_dropout, dropout=arguments.dropout,
-            pooling=arguments.pooling)
+            pooling=arguments.pooling, bigrams=arguments.bigrams,
+            bigram_dim=arguments.bigram_dim)
         if embedding_matrix is not None:
             set_embedding_weights(model, embedding_matrix)
         return compile_model(model, head=arguments.head, rating_weight=arguments.rating_weight,
