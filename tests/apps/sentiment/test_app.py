@@ -271,6 +271,8 @@ def test_sst_phrases_without_trees_point_to_no_phrases(sst_data, tmp_path, capsy
     (["--dataset", "imdb", "--dropout", "1.5"], "--dropout"),
     (["--dataset", "imdb", "--pooling", "sum"], "--pooling"),
     (["--dataset", "yelp"], "--dataset"),
+    (["--dataset", "imdb", "--bigrams", "64", "--max-tokens", "50000"], "--max-tokens <= 46340"),
+    (["--dataset", "imdb", "--bigrams", "-1"], "--bigrams"),
 ])
 def test_options_that_cannot_work_are_one_error_line(tmp_path, capsys, options, fragment):
     rc = run_main(["train", *options, "--data", str(tmp_path), "--run-dir",

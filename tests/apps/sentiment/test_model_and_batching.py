@@ -9,8 +9,8 @@ import keras  # noqa: E402
 
 from apps.sentiment.batching import (TrainingBatches, epoch_batches,  # noqa: E402
                                      evaluation_dataset, lengths_of, predict_in_length_order)
-from apps.sentiment.model import (RATING_VALUES, build_model, compile_model,  # noqa: E402
-                                  glove_matrix, rating_classes, stars_of)
+from apps.sentiment.model import (RATING_VALUES, BigramBag, build_model,  # noqa: E402
+                                  compile_model, glove_matrix, rating_classes, stars_of)
 from zoo.layers import GRU, LSTM  # noqa: E402
 
 TOKENS = np.array([[5, 6, 7, 0, 0, 0], [8, 9, 0, 0, 0, 0]], dtype=np.int32)
@@ -84,10 +84,48 @@ def test_unidirectional_stack_and_dropouts_build_and_compile():
 @pytest.mark.parametrize("options, problem", [
     ({"head": "regression"}, "head must be"), ({"pooling": "sum"}, "pooling must be"),
     ({"cell": "rnn"}, "cell must be"), ({"layers": 0}, "layers must be"),
+    ({"bigrams": -1}, "bigrams must be"), ({"bigrams": 8, "bigram_dim": 0}, "dim must be"),
 ])
 def test_build_model_rejects_unknown_options(options, problem):
     with pytest.raises(ValueError, match=problem):
         small_model(**options)
+
+
+def test_bigram_bag_hashes_neighbouring_pairs_and_averages_only_real_ones():
+    bag = BigramBag(12, 7, 2, embeddings_initializer="ones")
+    tokens = np.array([[5, 6, 7, 0], [3, 0, 0, 0], [0, 0, 0, 0]], dtype=np.int32)
+    bag.build(tokens.shape)
+    ids, real = bag.bucket_ids(tokens)
+    # (5 * 12 + 6) mod 7 = 3, (6 * 12 + 7) mod 7 = 2; pairs touching padding are not real.
+    assert np.asarray(ids)[0, :2].tolist() == [3, 2]
+    assert np.asarray(real).tolist() == [[True, True, False], [False] * 3, [False] * 3]
+    rows = np.arange(14, dtype=np.float32).reshape(7, 2)
+    bag.embeddings.assign(rows)
+    means = np.asarray(bag(tokens))
+    np.testing.assert_allclose(means[0], (rows[3] + rows[2]) / 2)
+    # A text of one word, or none, has no bigram: zeros, not the NaN of 0 / 0.
+    np.testing.assert_array_equal(means[1:], 0.0)
+
+
+def test_bigram_vocabulary_must_fit_32_bit_pair_ids():
+    with pytest.raises(ValueError, match="vocabulary of 2..46340"):
+        BigramBag(50000, 8, 2)
+
+
+def test_model_with_bigrams_ignores_padding_trains_and_saves(tmp_path):
+    model = small_model(bigrams=32, bigram_dim=3)
+    padded = np.concatenate([TOKENS, np.zeros((2, 4), np.int32)], axis=1)
+    np.testing.assert_allclose(model(TOKENS)["sentiment"], model(padded)["sentiment"],
+                               rtol=1e-5, atol=1e-6)
+    compile_model(model, head="binary")
+    before = np.array(model.get_layer("bigram_bag").embeddings)
+    model.fit(TOKENS, {"sentiment": np.array([1.0, 0.0])}, epochs=1, verbose=0)
+    after = np.array(model.get_layer("bigram_bag").embeddings)
+    assert not np.allclose(before, after)
+    model.save(tmp_path / "m.keras")
+    loaded = keras.saving.load_model(tmp_path / "m.keras", compile=False)
+    np.testing.assert_allclose(loaded(TOKENS)["sentiment"], model(TOKENS)["sentiment"],
+                               rtol=1e-6)
 
 
 def test_ratings_map_to_eight_classes_and_the_median_gives_the_stars():
