@@ -253,7 +253,8 @@ class CourseCell(keras.layers.Layer, DropoutRNNCell):
     def fused_sequence(self, projected, states, recurrent_kernel, mask=None):
         """The whole sequence at once with hand-written BPTT. Returns (outputs, [final states]).
 
-        `mask`: None, or (batch, time, 1) in projected's dtype, 1.0 at real steps and 0.0 at
+        Time-major: projected (time, batch, G·n_a), outputs (time, batch, n_a).
+        `mask`: None, or (time, batch, 1) in projected's dtype, 1.0 at real steps and 0.0 at
         masked ones (states carried over there, as in `keras_backend.rnn`); the outputs are then
         the state sequence, which `CourseRNN.inner_loop` turns into Keras's masked outputs.
         """
@@ -338,28 +339,36 @@ class CourseRNN(keras.layers.RNN):
         kernel = ops.cast(cell.kernel, dtype)
         bias = ops.cast(cell.bias, dtype)
         recurrent_kernel = ops.cast(cell.recurrent_kernel, dtype)
-        # Every time step's input projection in one matrix product: (batch, time, G·n_a).
-        batch, steps = ops.shape(sequences)[0], ops.shape(sequences)[1]
+        fused = recurrent_mask is None and cell.use_fused_bptt
+        if fused:
+            # The hand-written BPTT loops over time-major sequences (zoo/_fused.py): transpose
+            # (and for go_backwards reverse) the input, which is narrower than its projection.
+            sequences = ops.transpose(sequences, (1, 0, 2))
+            if self.go_backwards:
+                sequences = ops.flip(sequences, axis=0)
+        # Every time step's input projection in one matrix product: (batch, time, G·n_a), or
+        # (time, batch, G·n_a) for the fused loop.
+        leading = ops.shape(sequences)[0], ops.shape(sequences)[1]
         rows = ops.reshape(sequences, (-1, ops.shape(sequences)[-1]))
         # The feature size is given statically: a -1 beside a dynamic batch and time would leave
-        # it unknown in a traced graph, and the fused loop needs it to pack its sequences.
+        # it unknown in a traced graph.
         projected = ops.reshape(ops.add(ops.matmul(rows, kernel), bias),
-                                (batch, steps, kernel.shape[-1]))
+                                (*leading, kernel.shape[-1]))
 
-        if recurrent_mask is None and cell.use_fused_bptt:
+        if fused:
             # Hand-written BPTT (zoo/_fused.py): one recurrent product per step each way.
             fused_mask = None if mask is None else self.fused_mask(mask, dtype)
-            if self.go_backwards:
-                projected = ops.flip(projected, axis=1)
-                if fused_mask is not None:
-                    fused_mask = ops.flip(fused_mask, axis=1)
+            if fused_mask is not None and self.go_backwards:
+                fused_mask = ops.flip(fused_mask, axis=0)
             with _fused.unrolled(self.unroll):
                 outputs, states = cell.fused_sequence(
                     projected, list(initial_state), recurrent_kernel, mask=fused_mask
                 )
             if fused_mask is not None:
                 outputs = self.masked_outputs(outputs, fused_mask)
-            return outputs[:, -1], outputs, states
+            # The last output from the time-major sequence: without return_sequences the
+            # transposed copy is never used, and the graph drops it.
+            return outputs[-1], ops.transpose(outputs, (1, 0, 2)), states
 
         def step(projected_t, states):
             return cell.step(projected_t, list(states), recurrent_kernel, recurrent_mask)
@@ -378,14 +387,17 @@ class CourseRNN(keras.layers.RNN):
 
     @staticmethod
     def fused_mask(mask, dtype):
-        """Keras's mask (batch, time) or (batch, time, 1), any dtype, as (batch, time, 1) of 1.0
-        at real steps and 0.0 at masked ones in `dtype` (non-zero counts as real, as in
-        `keras_backend.rnn`)."""
+        """Keras's mask (batch, time) or (batch, time, 1), any dtype, as the time-major
+        (time, batch, 1) of 1.0 at real steps and 0.0 at masked ones in `dtype` (non-zero counts
+        as real, as in `keras_backend.rnn`)."""
         mask = ops.cast(ops.cast(mask, "bool"), dtype)
-        return ops.expand_dims(mask, -1) if len(mask.shape) == 2 else mask
+        if len(mask.shape) == 3:
+            mask = mask[..., 0]
+        return ops.expand_dims(ops.transpose(mask, (1, 0)), -1)
 
     def masked_outputs(self, states, fused_mask):
-        """Keras's output sequence from the masked state sequence, in processing order.
+        """Keras's output sequence from the masked state sequence, time-major, in processing
+        order.
 
         `keras_backend.rnn` writes, at a masked step, zeros (`zero_output_for_mask`, which
         `Bidirectional` sets to `return_sequences`) or else the previous output, starting from
@@ -400,7 +412,7 @@ class CourseRNN(keras.layers.RNN):
             # state (from the initial state on), which is the state sequence itself.
             return states
         else:
-            real = ops.cumsum(ops.cast(fused_mask > 0, "int32"), axis=1) > 0
+            real = ops.cumsum(ops.cast(fused_mask > 0, "int32"), axis=0) > 0
         return ops.where(real, states, ops.zeros_like(states))
 
     # Course weights live in the cell.

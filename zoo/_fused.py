@@ -9,13 +9,18 @@ x·kernel + bias product made before the loop. The equations are the cells' (see
 docstrings); `zoo/reference.py` derives the same gradients step by step, and the tests check
 these against it and against finite differences.
 
-Each function takes batch-major tensors: projected (batch, time, G·n_a) = x·kernel + bias for
+Each function takes time-major tensors: projected (time, batch, G·n_a) = x·kernel + bias for
 every step, initial states (batch, n_a), the recurrent kernel (n_a, G·n_a); and returns
-(outputs (batch, time, n_a), [final states]).
+(outputs (time, batch, n_a), [final states]). Time-major, because a loop over time reads and
+writes one contiguous (batch, ·) block per step: batch-major sequences would each be transposed
+into that layout and back, and the backward loop's inputs reversed, a full copy each of every
+sequence it reads (about a tenth of a training step at the benchmark's large size). The backward
+loop runs from the last step to the first over the same buffers (`reverse=True`), and the caller
+transposes the few-feature input before the input projection and the output sequence after.
 
-Masks. Every function also takes an optional `mask` (batch, time, 1) in the compute dtype, 1.0
+Masks. Every function also takes an optional `mask` (time, batch, 1) in the compute dtype, 1.0
 at real steps and 0.0 at masked ones, in processing order (a caller running backwards flips it
-with `projected`). With a mask, each state follows `keras_backend.rnn`: at a masked step every
+with the inputs). With a mask, each state follows `keras_backend.rnn`: at a masked step every
 state (a and c for the LSTM) is carried over unchanged, s⟨t⟩ = m⟨t⟩·s_new⟨t⟩ + (1 − m⟨t⟩)·s⟨t−1⟩
 (computed as a select, so it is exact), for any pattern of masked steps. The returned sequence is
 then the state sequence s⟨t⟩; turning it into Keras's output sequence (zeros, or the previous
@@ -29,8 +34,8 @@ loop stores for a masked step (gates, candidates) is finite and is dropped by th
 """
 import contextlib
 import contextvars
+import itertools
 
-import numpy as np
 from keras import ops
 from keras.src import backend as keras_backend
 
@@ -59,76 +64,77 @@ def unrolled(unroll):
         _UNROLL.reset(token)
 
 
-def _run(step, sequences, initial_states, go_backwards=False, unroll=False):
-    """The backend's compiled loop over time, or with `unroll` a Python loop over the (static)
-    steps; returns (all outputs in processing order, final states)."""
-    first = sequences[0] if isinstance(sequences, (tuple, list)) else sequences
-    if go_backwards:
-        # Reverse the inputs here and loop forwards: the same thing, and Keras's JAX loop cannot
-        # reverse a step's several outputs itself (it flips them as one array).
-        if isinstance(sequences, (tuple, list)):
-            sequences = tuple(ops.flip(sequence, axis=1) for sequence in sequences)
-        else:
-            sequences = ops.flip(sequences, axis=1)
+def _run(step, sequences, initial_states, output_widths, reverse=False, unroll=False):
+    """Loop `step` over axis 0 of the time-major `sequences` (a tuple), last step first with
+    `reverse`; return (the step's outputs stacked in time order, final states).
+
+    `step(inputs_t, states)` returns (a tuple of outputs, [new states]); the outputs are
+    (batch, width) with `output_widths` giving each width. The loop is `keras.ops.scan`, or with
+    `unroll` a Python loop over the (static) steps. Keras's TensorFlow scan stacks only values
+    shaped like its carry, so the carry holds the outputs too (the stacked copies of the states
+    themselves are never used, and the graph drops them).
+    """
+    sequences = tuple(sequences)
     if unroll:
-        return _run_unrolled(step, sequences, initial_states)
-    if isinstance(sequences, (tuple, list)) and first.shape[1] is None:
-        # The backend's loop needs a static length for several sequences; with an unknown
-        # length, pack them into one tensor and unpack inside the step.
-        step, sequences = _packed(step, sequences), ops.concatenate(list(sequences), axis=-1)
-    _, outputs, states = keras_backend.rnn(
-        step, sequences, list(initial_states), input_length=first.shape[1],
-        return_all_outputs=True,
-    )
-    return outputs, states
+        return _run_unrolled(step, sequences, initial_states, reverse)
+    if len(sequences) > 1 and sequences[0].shape[0] is None:
+        # Keras's TensorFlow scan fails on several sequences of unknown length: pack them into
+        # one tensor and unpack inside the step.
+        step, sequences = _packed(step, sequences), (ops.concatenate(sequences, axis=-1),)
+    count = len(initial_states)
+    batch = ops.shape(initial_states[0])[0]
+    dtype = keras_backend.standardize_dtype(initial_states[0].dtype)
+    no_outputs = tuple(ops.zeros((batch, width), dtype) for width in output_widths)
+
+    def body(carry, inputs_t):
+        outputs, states = step(inputs_t, list(carry[:count]))
+        carry = tuple(states) + tuple(outputs)
+        return carry, carry
+
+    final, stacked = ops.scan(body, tuple(initial_states) + no_outputs, sequences,
+                              reverse=reverse)
+    return tuple(stacked[count:]), list(final[:count])
 
 
-def _run_unrolled(step, sequences, initial_states):
+def _run_unrolled(step, sequences, initial_states, reverse=False):
     """`_run` as straight-line code: one copy of `step` per time step (faster for short
     sequences: no loop control and no per-step reads and writes of loop buffers)."""
-    several = isinstance(sequences, (tuple, list))
-    steps = (sequences[0] if several else sequences).shape[1]
+    steps = sequences[0].shape[0]
     if steps is None:
         raise ValueError("unroll=True needs a fixed number of time steps: the input's time "
                          "dimension is unknown (give the Input a length, or use unroll=False)")
-    per_step = [ops.unstack(sequence, num=steps, axis=1)
-                for sequence in (sequences if several else [sequences])]
-    states, outputs = list(initial_states), []
-    for t in range(steps):
-        inputs_t = tuple(sequence[t] for sequence in per_step) if several else per_step[0][t]
-        output, states = step(inputs_t, states)
-        outputs.append(output)
-    if isinstance(outputs[0], (tuple, list)):
-        stacked = tuple(ops.stack([output[i] for output in outputs], axis=1)
-                        for i in range(len(outputs[0])))
-    else:
-        stacked = ops.stack(outputs, axis=1)
+    per_step = [ops.unstack(sequence, num=steps, axis=0) for sequence in sequences]
+    states, outputs = list(initial_states), [None] * steps
+    for t in (reversed(range(steps)) if reverse else range(steps)):
+        outputs[t], states = step(tuple(sequence[t] for sequence in per_step), states)
+    stacked = tuple(ops.stack([output[i] for output in outputs], axis=0)
+                    for i in range(len(outputs[0])))
     return stacked, list(states)
 
 
 def _packed(step, sequences):
     """The step for sequences concatenated on the feature axis."""
-    boundaries = list(np.cumsum([sequence.shape[-1] for sequence in sequences])[:-1])
+    boundaries = list(itertools.accumulate(sequence.shape[-1] for sequence in sequences))[:-1]
 
     def packed_step(inputs_t, states):
-        return step(tuple(ops.split(inputs_t, boundaries, axis=-1)), states)
+        return step(tuple(ops.split(inputs_t[0], boundaries, axis=-1)), states)
 
     return packed_step
 
 
 def _previous(initial, sequence):
     """state⟨t−1⟩ for every t: the initial state followed by all but the last state."""
-    return ops.concatenate([ops.expand_dims(initial, 1), sequence[:, :-1]], axis=1)
+    return ops.concatenate([ops.expand_dims(initial, 0), sequence[:-1]], axis=0)
 
 
 def _sequences(sequence, mask):
-    """The forward loop's sequences: `sequence` alone, or (sequence, mask)."""
-    return sequence if mask is None else (sequence, mask)
+    """The forward loop's sequences: (sequence,) or (sequence, mask)."""
+    return (sequence,) if mask is None else (sequence, mask)
 
 
 def _unpack(inputs_t, mask):
     """One step's (inputs, mask⟨t⟩ or None), from what `_sequences` gave the loop."""
-    return (inputs_t, None) if mask is None else inputs_t
+    return (inputs_t[0], None) if mask is None else inputs_t
 
 
 def _keep(new_state, previous_state, real_t):
@@ -149,7 +155,7 @@ def _no_mask_gradient(mask):
 
 
 def _weight_gradient(previous_states, dz):
-    """Σ over batch and time of state⟨t−1⟩ᵀ·dz⟨t⟩, as one matrix product."""
+    """Σ over time and batch of state⟨t−1⟩ᵀ·dz⟨t⟩, as one matrix product."""
     rows = ops.reshape(previous_states, (-1, ops.shape(previous_states)[-1]))
     return ops.matmul(ops.transpose(rows), ops.reshape(dz, (-1, ops.shape(dz)[-1])))
 
@@ -157,7 +163,7 @@ def _weight_gradient(previous_states, dz):
 def lstm_sequence(projected, a0, c0, recurrent_kernel, peephole=None, mask=None):
     """LSTM over a whole sequence; `peephole` is p = [p_u, p_f, p_o] (3·n_a,) or None.
 
-    Returns (a (batch, time, n_a), a_last, c_last); with a mask, a is the state sequence.
+    Returns (a (time, batch, n_a), a_last, c_last); with a mask, a is the state sequence.
     """
     if mask is None:
         if peephole is None:
@@ -202,6 +208,7 @@ def _masked(result, mask):
 def _lstm_with_gradient(projected, a0, c0, recurrent_kernel, peephole, mask=None):
     """LSTM forward over the sequence, and its hand-written BPTT (peephole: p or None)."""
     unroll = _UNROLL.get()   # read now: the backward pass runs after the layer's call
+    n_a = a0.shape[-1]
 
     def forward_step(inputs_t, states):
         projected_t, mask_t = _unpack(inputs_t, mask)
@@ -224,7 +231,8 @@ def _lstm_with_gradient(projected, a0, c0, recurrent_kernel, peephole, mask=None
         return (a_next, c_next, gates, c_tilde), [a_next, c_next]
 
     (a, c, gates, c_tilde), (a_last, c_last) = _run(
-        forward_step, _sequences(projected, mask), [a0, c0], unroll=unroll
+        forward_step, _sequences(projected, mask), [a0, c0], [n_a, n_a, 3 * n_a, n_a],
+        unroll=unroll,
     )
 
     def backward(*upstream):
@@ -263,24 +271,23 @@ def _lstm_with_gradient(projected, a0, c0, recurrent_kernel, peephole, mask=None
             if mask is not None:
                 da_prev, dc_prev = _keep(da_prev, da_total, real_t), _keep(dc_prev, dc_next, real_t)
             if peephole is None:
-                return dz, [da_prev, dc_prev]
+                return (dz,), [da_prev, dc_prev]
             return (dz, dz_gates), [da_prev, dc_prev]
 
         backward_sequences = (da_all, gates, c_tilde, c, c_prev_all)
         if mask is not None:
             backward_sequences += (mask,)
-        reversed_outputs, (da0, dc0) = _run(
+        step_gradients, (da0, dc0) = _run(
             backward_step, backward_sequences,
-            [_zeros_if_none(da_last, a0), _zeros_if_none(dc_last, c0)], go_backwards=True,
-            unroll=unroll,
+            [_zeros_if_none(da_last, a0), _zeros_if_none(dc_last, c0)],
+            [4 * n_a] if peephole is None else [4 * n_a, 3 * n_a], reverse=True, unroll=unroll,
         )
-        dz_reversed = reversed_outputs if peephole is None else reversed_outputs[0]
-        dz = ops.flip(dz_reversed, axis=1)
+        dz = step_gradients[0]
         gradients = (dz, da0, dc0, _weight_gradient(_previous(a0, a), dz))
         if peephole is None:
             return gradients
-        c_prev_tiled = ops.tile(ops.flip(c_prev_all, axis=1), [1, 1, 3])
-        return gradients + (ops.sum(reversed_outputs[1] * c_prev_tiled, axis=(0, 1)),)
+        c_prev_tiled = ops.tile(c_prev_all, [1, 1, 3])
+        return gradients + (ops.sum(step_gradients[1] * c_prev_tiled, axis=(0, 1)),)
 
     return (a, a_last, c_last), backward
 
@@ -288,7 +295,7 @@ def _lstm_with_gradient(projected, a0, c0, recurrent_kernel, peephole, mask=None
 def gru_sequence(projected, c0, recurrent_kernel, mask=None):
     """Full GRU (relevance gate) over a whole sequence; projected holds [u, r, c] blocks.
 
-    Returns (c (batch, time, n_a), c_last); with a mask, c is the state sequence.
+    Returns (c (time, batch, n_a), c_last); with a mask, c is the state sequence.
     """
     if mask is None:
         return _gru_full(projected, c0, recurrent_kernel)
@@ -326,7 +333,7 @@ def _gru_with_gradient(projected, c0, recurrent_kernel, mask=None):
         return (c_next, gates, c_tilde, reset_state), [c_next]
 
     (c, gates, c_tilde, reset_state), (c_last,) = _run(
-        forward_step, _sequences(projected, mask), [c0], unroll=unroll
+        forward_step, _sequences(projected, mask), [c0], [n_a, 2 * n_a, n_a, n_a], unroll=unroll
     )
 
     def backward(*upstream):
@@ -356,16 +363,15 @@ def _gru_with_gradient(projected, c0, recurrent_kernel, mask=None):
                        + ops.matmul(dz_gates, kernel_gates_transposed))
             if mask is not None:
                 dc_prev = _keep(dc_prev, dc, real_t)
-            return ops.concatenate([dz_gates, dz_c], axis=-1), [dc_prev]
+            return (ops.concatenate([dz_gates, dz_c], axis=-1),), [dc_prev]
 
         backward_sequences = (dc_all, gates, c_tilde, c_prev_all)
         if mask is not None:
             backward_sequences += (mask,)
-        dz_reversed, (dc0,) = _run(
-            backward_step, backward_sequences, [_zeros_if_none(dc_last, c0)], go_backwards=True,
-            unroll=unroll,
+        (dz,), (dc0,) = _run(
+            backward_step, backward_sequences, [_zeros_if_none(dc_last, c0)], [3 * n_a],
+            reverse=True, unroll=unroll,
         )
-        dz = ops.flip(dz_reversed, axis=1)
         dz_gates, dz_c = ops.split(dz, [2 * n_a], axis=-1)
         d_kernel = ops.concatenate(
             [_weight_gradient(c_prev_all, dz_gates), _weight_gradient(reset_state, dz_c)], axis=-1
@@ -378,7 +384,7 @@ def _gru_with_gradient(projected, c0, recurrent_kernel, mask=None):
 def simple_gru_sequence(projected, c0, recurrent_kernel, mask=None):
     """Simplified GRU (Γ_r ≡ 1) over a whole sequence; projected holds [u, c] blocks.
 
-    Returns (c (batch, time, n_a), c_last); with a mask, c is the state sequence.
+    Returns (c (time, batch, n_a), c_last); with a mask, c is the state sequence.
     """
     if mask is None:
         return _gru_simple(projected, c0, recurrent_kernel)
@@ -398,6 +404,7 @@ def _gru_simple_masked(projected, mask, c0, recurrent_kernel):
 def _simple_gru_with_gradient(projected, c0, recurrent_kernel, mask=None):
     """Simplified GRU forward over the sequence, and its hand-written BPTT."""
     unroll = _UNROLL.get()   # read now: the backward pass runs after the layer's call
+    n_a = c0.shape[-1]
 
     def forward_step(inputs_t, states):
         projected_t, mask_t = _unpack(inputs_t, mask)
@@ -412,7 +419,7 @@ def _simple_gru_with_gradient(projected, c0, recurrent_kernel, mask=None):
         return (c_next, gamma_u, c_tilde), [c_next]
 
     (c, gamma_u, c_tilde), (c_last,) = _run(
-        forward_step, _sequences(projected, mask), [c0], unroll=unroll
+        forward_step, _sequences(projected, mask), [c0], [n_a, n_a, n_a], unroll=unroll
     )
 
     def backward(*upstream):
@@ -436,16 +443,15 @@ def _simple_gru_with_gradient(projected, c0, recurrent_kernel, mask=None):
             dc_prev = dc * (1.0 - gamma_u_t) + ops.matmul(dz, kernel_transposed)
             if mask is not None:
                 dc_prev = _keep(dc_prev, dc, real_t)
-            return dz, [dc_prev]
+            return (dz,), [dc_prev]
 
         backward_sequences = (dc_all, gamma_u, c_tilde, c_prev_all)
         if mask is not None:
             backward_sequences += (mask,)
-        dz_reversed, (dc0,) = _run(
-            backward_step, backward_sequences, [_zeros_if_none(dc_last, c0)], go_backwards=True,
-            unroll=unroll,
+        (dz,), (dc0,) = _run(
+            backward_step, backward_sequences, [_zeros_if_none(dc_last, c0)], [2 * n_a],
+            reverse=True, unroll=unroll,
         )
-        dz = ops.flip(dz_reversed, axis=1)
         return dz, dc0, _weight_gradient(c_prev_all, dz)
 
     return (c, c_last), backward
@@ -454,7 +460,7 @@ def _simple_gru_with_gradient(projected, c0, recurrent_kernel, mask=None):
 def basic_rnn_sequence(projected, a0, recurrent_kernel, activation, mask=None):
     """Basic RNN over a whole sequence, activation "tanh" or "relu".
 
-    Returns (a (batch, time, n_a), a_last); with a mask, a is the state sequence.
+    Returns (a (time, batch, n_a), a_last); with a mask, a is the state sequence.
     """
     if mask is None:
         return (_tanh_rnn if activation == "tanh" else _relu_rnn)(projected, a0, recurrent_kernel)
@@ -464,14 +470,17 @@ def basic_rnn_sequence(projected, a0, recurrent_kernel, activation, mask=None):
 
 def _basic_rnn(projected, a0, recurrent_kernel, activation, derivative_from_output, mask=None):
     unroll = _UNROLL.get()   # read now: the backward pass runs after the layer's call
+    n_a = a0.shape[-1]
+
     def forward_step(inputs_t, states):
         projected_t, mask_t = _unpack(inputs_t, mask)
         a_next = activation(projected_t + ops.matmul(states[0], recurrent_kernel))
         if mask is not None:
             a_next = _keep(a_next, states[0], mask_t > 0)
-        return a_next, [a_next]
+        return (a_next,), [a_next]
 
-    a, (a_last,) = _run(forward_step, _sequences(projected, mask), [a0], unroll=unroll)
+    (a,), (a_last,) = _run(forward_step, _sequences(projected, mask), [a0], [n_a],
+                           unroll=unroll)
 
     def backward(*upstream):
         da_all, da_last = _upstream(upstream, 2)
@@ -486,17 +495,16 @@ def _basic_rnn(projected, a0, recurrent_kernel, activation, derivative_from_outp
             da_total = da_t + states[0]
             dz = da_total * derivative_from_output(a_t)
             if mask is None:
-                return dz, [ops.matmul(dz, kernel_transposed)]
+                return (dz,), [ops.matmul(dz, kernel_transposed)]
             real_t = mask_t > 0
             dz = _keep(dz, 0.0, real_t)
-            return dz, [_keep(ops.matmul(dz, kernel_transposed), da_total, real_t)]
+            return (dz,), [_keep(ops.matmul(dz, kernel_transposed), da_total, real_t)]
 
         backward_sequences = (da_all, a) if mask is None else (da_all, a, mask)
-        dz_reversed, (da0,) = _run(
-            backward_step, backward_sequences, [_zeros_if_none(da_last, a0)], go_backwards=True,
-            unroll=unroll,
+        (dz,), (da0,) = _run(
+            backward_step, backward_sequences, [_zeros_if_none(da_last, a0)], [n_a],
+            reverse=True, unroll=unroll,
         )
-        dz = ops.flip(dz_reversed, axis=1)
         return dz, da0, _weight_gradient(_previous(a0, a), dz)
 
     return (a, a_last), backward

@@ -162,9 +162,9 @@ def test_masked_input_takes_the_fused_path(name, layer_class, options):
     spies = [FusedSpy(layer.cell) for layer in (fast, slow, dropped)]
     fast(x, mask=MASK)
     mask = spies[0].masks[-1]
-    assert mask is not None and tuple(mask.shape) == (BATCH, STEPS, 1)
+    assert mask is not None and tuple(mask.shape) == (STEPS, BATCH, 1)     # time-major
     assert mask.dtype == fast.compute_dtype
-    np.testing.assert_array_equal(np.asarray(mask)[..., 0], MASK.astype("float32"))
+    np.testing.assert_array_equal(np.asarray(mask)[..., 0].T, MASK.astype("float32"))
     fast(x)
     assert spies[0].masks[-1] is None                      # unmasked: today's path unchanged
     slow(x, mask=MASK)
@@ -177,7 +177,8 @@ def test_go_backwards_flips_the_mask_with_the_inputs():
     layer = zoo.LSTM(N_A, go_backwards=True)
     spy = FusedSpy(layer.cell)
     layer(x, mask=MASK)
-    np.testing.assert_array_equal(np.asarray(spy.masks[-1])[..., 0], MASK[:, ::-1].astype("float32"))
+    np.testing.assert_array_equal(np.asarray(spy.masks[-1])[..., 0].T,
+                                  MASK[:, ::-1].astype("float32"))
 
 
 def ner_model(fast_path, steps=None):
