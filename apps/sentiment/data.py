@@ -215,7 +215,23 @@ def read_imdb_archive(path) -> dict:
     except (tarfile.TarError, EOFError, OSError, zlib.error) as error:
         raise SentimentDataError(f"{path}: not a readable tar archive ({error}); expected "
                                  f"{PROJECT_ARCHIVE} or {CANONICAL_ARCHIVE}") from None
+    except TypeError as error:
+        # Python's tarfile reads a gzip header cut short after its first bytes with
+        # ord(b"") and raises TypeError; any other TypeError is a bug and goes up as it is.
+        if not _raised_in_tarfile(error):
+            raise
+        raise SentimentDataError(f"{path}: not a readable tar archive (its gzip header is cut "
+                                 f"short); expected {PROJECT_ARCHIVE} or "
+                                 f"{CANONICAL_ARCHIVE}") from None
     return finish_imdb(records, path)
+
+
+def _raised_in_tarfile(error) -> bool:
+    """Whether `error` was raised by code in the tarfile module itself."""
+    traceback = error.__traceback__
+    while traceback.tb_next is not None:
+        traceback = traceback.tb_next
+    return Path(traceback.tb_frame.f_code.co_filename).resolve() == Path(tarfile.__file__).resolve()
 
 
 def read_imdb_folder(path) -> dict:

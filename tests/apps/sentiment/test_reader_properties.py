@@ -6,7 +6,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from apps.sentiment.data import (BINARY_LABEL_NAMES, FINE_LABEL_NAMES, SentimentDataError,
@@ -48,6 +48,9 @@ def mutated_archives(draw):
 
 @SETTINGS
 @given(mutated_archives())
+@example(b"\x1f\x8b\x08")        # a gzip header cut short: tarfile itself raised TypeError
+@example(b"\x1f\x8b")
+@example(b"")
 def test_damaged_imdb_archives_read_or_raise_a_one_line_error_naming_the_file(data):
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "aclImdb_v1.tar.gz"
