@@ -31,6 +31,7 @@ import numpy as np
 
 import keras
 from keras import ops
+from keras.src import backend as keras_backend
 
 #: Score added to a disallowed transition (finite, so nothing becomes inf − inf = nan).
 DISALLOWED_SCORE = -1e4
@@ -207,14 +208,20 @@ class CRF(keras.layers.Layer):
         in each tag (frozen after each row's end) and the final alpha (batch, num_tags)."""
         alpha0 = ops.zeros_like(ops.sum(potentials, axis=1))                   # (batch, num_tags)
 
-        def step(alpha, inputs):
+        def step(inputs, states):
             emission, valid, first = self._unpack(inputs)
+            alpha = states[0]
             moved = ops.logsumexp(ops.expand_dims(alpha, 2) + transitions, axis=1) + emission
             fresh = ops.where(first, start + emission, moved)
             alpha = ops.where(valid, fresh, alpha)
-            return alpha, alpha
+            return alpha, [alpha]
 
-        alpha, alphas = ops.scan(step, alpha0, self._time_major(potentials, prefix))
+        # The loss differentiates through this loop: the backend's RNN loop, not ops.scan, since
+        # Keras's TensorFlow scan gives its while-loop no maximum_iterations, without which the
+        # gradient's accumulators cannot be compiled with XLA (`--xla`, jit_compile=True).
+        sequence = self._time_major(potentials, prefix)
+        _, alphas, (alpha,) = keras_backend.rnn(step, sequence, [alpha0], time_major=True,
+                                                input_length=sequence.shape[0])
         return alphas, alpha
 
     # ----------------------------------------------------------------------------------------------

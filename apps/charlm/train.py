@@ -82,7 +82,8 @@ def train(config: TrainConfig, *, show_samples: int = 0, extra_callbacks=()) -> 
     from apps.common import training
     strategy = training.setup_training(SimpleNamespace(
         distribute=config.extra.get("distribute", "none"), seed=config.seed,
-        mixed_precision=bool(config.extra.get("mixed_precision", False))))
+        mixed_precision=bool(config.extra.get("mixed_precision", False)),
+        xla=bool(config.extra.get("xla", False))))
     print(corpus.summary(), flush=True)
     run_dir = Path(config.run_dir)
     settings = run_settings(config, text_path, corpus.text_format)

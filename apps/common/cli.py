@@ -161,7 +161,9 @@ def add_training_arguments(parser: argparse.ArgumentParser, *, run_dir: str | No
                             "GPUs; float16 on GPU, bfloat16 on CPU)")
     group.add_argument("--xla", action="store_true",
                        help="compile the training step with XLA (often faster on GPU; "
-                            "off by default)")
+                            "off by default). It compiles once per batch shape, so the first "
+                            "epoch of length-bucketed batches is slow, and it leaves "
+                            "TensorFlow's deterministic-op mode off")
     group.add_argument("--save-every-steps", type=positive_int, default=None, metavar="N",
                        help="also back up the training state every N steps inside an epoch, so "
                             "that an interrupted run loses at most N steps (default: back up at "

@@ -198,15 +198,23 @@ def optimizer_options(arguments) -> dict:
 def setup_training(arguments):
     """The start of every train command; returns the strategy.
 
-    In this order: `make_strategy(--distribute)`, `set_seed(--seed)`,
+    In this order: `make_strategy(--distribute)`, `set_seed(--seed)` (without deterministic
+    ops under --xla),
     `configure_precision(--mixed-precision)`, `log_device()` (plus the replica count when
     distributed).
     """
     strategy = make_strategy(arguments.distribute)
-    set_seed(arguments.seed)
+    xla = bool(getattr(arguments, "xla", False))
+    # Keras will not compile with XLA while TensorFlow's deterministic-op mode is on (it turns
+    # jit_compile off with a warning), so --xla leaves that mode off.
+    set_seed(arguments.seed, deterministic=not xla)
     configure_precision(arguments.mixed_precision)
     if is_chief(strategy):
         log_device()
+        if xla:
+            print("--xla: TensorFlow's deterministic-op mode is off (XLA does not compile under "
+                  "it); the seed still fixes weights, order and dropout, but a rerun may differ "
+                  "in rounding", flush=True)
         if strategy.num_replicas_in_sync > 1:
             print(f"distributing over {strategy.num_replicas_in_sync} replicas "
                   f"(--distribute {arguments.distribute})", flush=True)

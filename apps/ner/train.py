@@ -276,7 +276,8 @@ def train(config: TrainConfig, *, extra_callbacks=()) -> dict:
 
     strategy = training.setup_training(SimpleNamespace(
         distribute=config.extra.get("distribute", "none"), seed=config.seed,
-        mixed_precision=bool(config.extra.get("mixed_precision", False))))
+        mixed_precision=bool(config.extra.get("mixed_precision", False)),
+        xla=bool(config.extra.get("xla", False))))
     chief = training.is_chief(strategy)
     say = (lambda text: print(text, flush=True)) if chief else (lambda text: None)
     say(describe_data(data))
