@@ -24,3 +24,19 @@ def dataset_path(*parts: str) -> Path:
 @pytest.fixture
 def datasets_dir() -> Path:
     return dataset_path()
+
+
+@pytest.fixture
+def xla_allowed():
+    """TensorFlow's deterministic-op mode off for the test, as it was afterwards.
+
+    Keras quietly compiles without XLA while that mode is on, and an earlier test in the same
+    process (an app's set_seed) may have turned it on."""
+    from tensorflow.python.framework import config as tf_config
+
+    deterministic = tf_config.is_op_determinism_enabled()
+    if deterministic:
+        tf_config.disable_op_determinism()
+    yield
+    if deterministic:
+        tf_config.enable_op_determinism()

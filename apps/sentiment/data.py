@@ -231,7 +231,7 @@ def _raised_in_tarfile(error) -> bool:
     traceback = error.__traceback__
     while traceback.tb_next is not None:
         traceback = traceback.tb_next
-    return Path(traceback.tb_frame.f_code.co_filename).resolve() == Path(tarfile.__file__).resolve()
+    return traceback.tb_frame.f_globals.get("__name__") == tarfile.__name__
 
 
 def read_imdb_folder(path) -> dict:

@@ -337,27 +337,19 @@ def test_model_fit_learns_transition_rule(tmp_path):
 
 
 @pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="XLA via TensorFlow")
-def test_training_compiles_with_xla_and_matches_the_plain_step():
+def test_training_compiles_with_xla_and_matches_the_plain_step(xla_allowed):
     """The loss differentiates through the forward algorithm's loop, which XLA compiles only
     with a bounded loop (Keras's TensorFlow ops.scan has none); Keras would otherwise fail."""
-    from tensorflow.python.framework import config as tf_config
-    deterministic = tf_config.is_op_determinism_enabled()
-    if deterministic:                    # Keras does not compile under deterministic ops
-        tf_config.disable_op_determinism()
-    try:
-        x, y, _ = cycle_data(32, 6, seed=2)
-        losses = {}
-        for jit_compile in (False, True):
-            keras.utils.set_random_seed(0)
-            crf = zoo.CRF(NUM_TAGS, name="crf")
-            model = crf_model(crf)
-            model.compile(optimizer=keras.optimizers.Adam(0.05), loss=zoo.CRFLoss(crf),
-                          jit_compile=jit_compile)
-            assert model.jit_compile is jit_compile
-            losses[jit_compile] = [float(model.train_on_batch(x, y)) for _ in range(3)]
-    finally:
-        if deterministic:
-            tf_config.enable_op_determinism()
+    x, y, _ = cycle_data(32, 6, seed=2)
+    losses = {}
+    for jit_compile in (False, True):
+        keras.utils.set_random_seed(0)
+        crf = zoo.CRF(NUM_TAGS, name="crf")
+        model = crf_model(crf)
+        model.compile(optimizer=keras.optimizers.Adam(0.05), loss=zoo.CRFLoss(crf),
+                      jit_compile=jit_compile)
+        assert model.jit_compile is jit_compile
+        losses[jit_compile] = [float(model.train_on_batch(x, y)) for _ in range(3)]
     np.testing.assert_allclose(losses[True], losses[False], rtol=1e-4)
     assert losses[True][-1] < losses[True][0]
 

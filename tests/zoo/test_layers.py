@@ -273,22 +273,12 @@ def tiny_regression(layer):
 
 @pytest.mark.parametrize("jit_compile", [False, True], ids=["eager_graph", "xla"])
 @pytest.mark.parametrize("layer_class", [zoo.BasicRNN, zoo.GRU, zoo.LSTM])
-def test_fit_lowers_the_loss_with_and_without_jit_compile(layer_class, jit_compile):
-    # Keras quietly compiles without XLA while TensorFlow's deterministic-op mode is on, which
-    # an earlier test in the same process (an app's set_seed) may have turned on.
-    from tensorflow.python.framework import config as tf_config
-    deterministic = tf_config.is_op_determinism_enabled()
-    if deterministic:
-        tf_config.disable_op_determinism()
-    try:
-        keras.utils.set_random_seed(0)
-        model, x, y = tiny_regression(layer_class(16))
-        model.compile(optimizer=keras.optimizers.Adam(0.02), loss="mse", jit_compile=jit_compile)
-        assert model.jit_compile is jit_compile
-        history = model.fit(x, y, epochs=15, batch_size=16, verbose=0)
-    finally:
-        if deterministic:
-            tf_config.enable_op_determinism()
+def test_fit_lowers_the_loss_with_and_without_jit_compile(layer_class, jit_compile, xla_allowed):
+    keras.utils.set_random_seed(0)
+    model, x, y = tiny_regression(layer_class(16))
+    model.compile(optimizer=keras.optimizers.Adam(0.02), loss="mse", jit_compile=jit_compile)
+    assert model.jit_compile is jit_compile
+    history = model.fit(x, y, epochs=15, batch_size=16, verbose=0)
     assert history.history["loss"][-1] < 0.5 * history.history["loss"][0]
 
 
