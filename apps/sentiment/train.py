@@ -91,19 +91,38 @@ def targets_of(examples, head: str) -> dict:
     return targets
 
 
-def vectorizer_for(run_dir: Path, train_words: list, arguments, write: bool = True):
+def vectorizer_for(run_dir: Path, train_words: list, arguments, write: bool = True,
+                   other_texts=None):
     """The run's vectorizer: read from vectorizer.json when resuming, else adapted (and saved
-    when `write`)."""
-    from apps.sentiment.vectorizer import load_vectorizer, make_vectorizer, save_vectorizer
+    when `write`). `other_texts()` gives the data set's other texts (its validation and test
+    sentences or reviews), read for their words only with --glove-words data."""
+    from apps.sentiment.vectorizer import (extend_vocabulary, load_vectorizer, make_vectorizer,
+                                           save_vectorizer)
 
     path = run_dir / saved.VECTORIZER_FILE
     if path.is_file():
         return load_vectorizer(path)
     vectorizer = make_vectorizer(train_words, max_tokens=arguments.max_tokens,
                                  max_length=arguments.max_length, standardize=STANDARDIZE)
+    if arguments.embeddings == "glove-50d" and arguments.glove_words == "data":
+        from apps.common.glove import load_glove_50d
+
+        words, _ = load_glove_50d()
+        vectorizer, added = extend_vocabulary(vectorizer, split_all(other_texts()),
+                                              known=frozenset(words))
+        print(f"--glove-words data: {added:,} words of the validation and test text that GloVe "
+              "knows and the training vocabulary lacks added to the vocabulary", flush=True)
     if write:
         save_vectorizer(vectorizer, path)
     return vectorizer
+
+
+def other_texts(dataset: str, data_dir, data) -> list:
+    """The validation texts and the test texts of the data set (words only, labels unused)."""
+    from apps.sentiment.datasets import load_evaluation_data
+
+    test = load_evaluation_data(dataset, data_dir, "test")
+    return list(data["validation"].texts) + list(test.texts)
 
 
 def best_accuracy_so_far(files: RunFiles, monitor: str):
@@ -221,8 +240,14 @@ def train(arguments) -> dict:
     chief = training.is_chief(strategy)  # only the chief writes (multi-worker training)
     check_run_settings(files, settings, may_change=MAY_CHANGE, write=chief)
     train_words = split_all(data["train"].texts)
-    vectorizer = vectorizer_for(files.run_dir, train_words, arguments, write=chief)
+    vectorizer = vectorizer_for(files.run_dir, train_words, arguments, write=chief,
+                                other_texts=lambda: other_texts(arguments.dataset, data_dir,
+                                                                data))
     vocabulary = vocabulary_of(vectorizer)
+    if arguments.bigrams and len(vocabulary) > MAX_BIGRAM_VOCABULARY:
+        raise UserError(f"--bigrams hashes token pairs in 32-bit integers, which needs a "
+                        f"vocabulary of at most {MAX_BIGRAM_VOCABULARY:,} entries; this one has "
+                        f"{len(vocabulary):,} (lower --max-tokens, or use --glove-words train)")
     train_encoded = saved.encode(vectorizer, train_words, split=False)
     validation_encoded = saved.encode(vectorizer, data["validation"].texts)
     kept = train_encoded.tokens > 0

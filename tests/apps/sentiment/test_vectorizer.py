@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from apps.sentiment.data import SentimentDataError
-from apps.sentiment.vectorizer import (check_text, describe_review_stats, known_word_fraction,
-                                       load_vectorizer, make_vectorizer, review_stats,
+from apps.sentiment.vectorizer import (check_text, describe_review_stats, extend_vocabulary,
+                                       known_word_fraction, load_vectorizer, make_vectorizer, review_stats,
                                        save_vectorizer, token_counts, vectorize)
 
 TRAIN_TEXTS = ["A good movie, a GOOD story!", "a bad movie", "Good acting; bad script.",
@@ -31,6 +31,27 @@ def test_vocabulary_has_padding_and_unknown_first_then_training_words_by_frequen
 def test_vocabulary_is_capped_at_max_tokens_including_the_two_specials():
     vectorizer = make_vectorizer(TRAIN_TEXTS, max_tokens=5, max_length=3)
     assert vectorizer.get_vocabulary() == ["", "[UNK]", "good", "movie", "a"]
+
+
+def test_extend_vocabulary_appends_the_known_new_words_and_keeps_the_old_ids():
+    vectorizer = make_vectorizer(TRAIN_TEXTS, max_tokens=5, max_length=3)
+    extended, added = extend_vocabulary(vectorizer, ["Great GREAT movie", "zzz great story ok"],
+                                        known={"great", "story", "movie"})
+    # story was cut by max_tokens=5 from the training vocabulary; zzz and ok are not known
+    assert added == 2
+    assert extended.get_vocabulary() == ["", "[UNK]", "good", "movie", "a", "great", "story"]
+    assert extended.get_config()["max_tokens"] == 7
+    ids, _ = vectorize(extended, ["good great ok"])
+    assert ids.tolist() == [[2, 5, 1]]
+    unchanged, none_added = extend_vocabulary(vectorizer, ["good movie"], known=None)
+    assert none_added == 0 and unchanged is vectorizer
+
+
+def test_extend_vocabulary_without_a_known_set_adds_every_new_word_and_leaves_room():
+    vectorizer = make_vectorizer(TRAIN_TEXTS, max_tokens=50, max_length=3)
+    extended, added = extend_vocabulary(vectorizer, ["Brand-new words!"])
+    assert added == 2 and set(extended.get_vocabulary()[-2:]) == {"brandnew", "words"}
+    assert extended.get_config()["max_tokens"] == 50
 
 
 def test_vectorize_keeps_the_first_tokens_pads_right_and_flags_truncated_texts(small_vectorizer):
