@@ -91,11 +91,11 @@ def targets_of(examples, head: str) -> dict:
     return targets
 
 
-def vectorizer_for(run_dir: Path, train_words: list, arguments, write: bool = True,
-                   other_texts=None):
+def vectorizer_for(run_dir: Path, train_words: list, arguments, other_texts,
+                   write: bool = True):
     """The run's vectorizer: read from vectorizer.json when resuming, else adapted (and saved
     when `write`). `other_texts()` gives the data set's other texts (its validation and test
-    sentences or reviews), read for their words only with --glove-words data."""
+    sentences or reviews); it is called, for their words only, with --glove-words data."""
     from apps.sentiment.vectorizer import (extend_vocabulary, load_vectorizer, make_vectorizer,
                                            save_vectorizer)
 
@@ -240,9 +240,9 @@ def train(arguments) -> dict:
     chief = training.is_chief(strategy)  # only the chief writes (multi-worker training)
     check_run_settings(files, settings, may_change=MAY_CHANGE, write=chief)
     train_words = split_all(data["train"].texts)
-    vectorizer = vectorizer_for(files.run_dir, train_words, arguments, write=chief,
-                                other_texts=lambda: other_texts(arguments.dataset, data_dir,
-                                                                data))
+    vectorizer = vectorizer_for(
+        files.run_dir, train_words, arguments,
+        lambda: other_texts(arguments.dataset, data_dir, data), write=chief)
     vocabulary = vocabulary_of(vectorizer)
     if arguments.bigrams and len(vocabulary) > MAX_BIGRAM_VOCABULARY:
         raise UserError(f"--bigrams hashes token pairs in 32-bit integers, which needs a "

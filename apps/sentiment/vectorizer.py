@@ -105,9 +105,9 @@ def extend_vocabulary(vectorizer, texts, *, known=None):
     is adapted on `texts`), so that every added word is one the extended vocabulary can match."""
     settings = vectorizer_settings(vectorizer)
     texts = check_texts(texts)
-    vocabulary = vocabulary_of(vectorizer)
     if not texts:
         return vectorizer, 0
+    vocabulary = vocabulary_of(vectorizer)
     reader = new_layer(None, 1, settings["standardize"])
     reader.adapt(np.array(texts, dtype=object), batch_size=BATCH_SIZE)
     present = set(vocabulary)

@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 
 from apps.sentiment.data import SentimentDataError
 from apps.sentiment.vectorizer import (check_text, describe_review_stats, extend_vocabulary,
-                                       known_word_fraction, load_vectorizer, make_vectorizer, review_stats,
-                                       save_vectorizer, token_counts, vectorize)
+                                       known_word_fraction, load_vectorizer, make_vectorizer,
+                                       review_stats, save_vectorizer, token_counts, vectorize)
 
 TRAIN_TEXTS = ["A good movie, a GOOD story!", "a bad movie", "Good acting; bad script.",
                "the movie was good"]
