@@ -103,6 +103,13 @@ def add_train_parser(commands):
                             "only, never their labels; as Lample et al. 2016 do), so that a word "
                             "unseen in training is not [UNK]; train keeps the most frequent "
                             f"training words only ({preset_help('glove_words')})")
+    model.add_argument("--unseen-neighbours", type=cli.non_negative_int, default=None,
+                       metavar="K",
+                       help="with glove-50d and --glove-words data: before each validation pass "
+                            "move the vector of every word training never reads by the mean "
+                            "change fine-tuning made to its K nearest training words (GloVe "
+                            "cosine); training itself is unchanged; 0 keeps their GloVe vectors "
+                            f"({preset_help('unseen_neighbours')})")
     model.add_argument("--embedding-dim", type=cli.positive_int, default=None, metavar="N",
                        help="word vector size; 50 with glove-50d "
                             f"({preset_help('embedding_dim')})")

@@ -215,6 +215,18 @@ def glove_matrix(vocabulary, *, seed: int = 0):
     return matrix, (hits / len(ordinary) if ordinary else 0.0)
 
 
+def glove_rows(vocabulary) -> np.ndarray:
+    """(V,) booleans: the rows `glove_matrix` fills from a GloVe vector (not the two specials,
+    not the words GloVe lacks)."""
+    from apps.common.glove import load_glove_50d
+
+    words, _ = load_glove_50d()
+    known = set(words)
+    rows = np.array([str(word).lower() in known for word in vocabulary], dtype=bool)
+    rows[:2] = False
+    return rows
+
+
 def stars_of(probabilities, values) -> np.ndarray:
     """The median of each predicted distribution over `values` (the rating that minimises the
     expected absolute error)."""

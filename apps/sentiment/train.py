@@ -282,12 +282,24 @@ def train(arguments) -> dict:
     steps = math.ceil(len(train_ids) / arguments.batch_size)
     print(f"{len(train_ids):,} training texts: {steps:,} batches of {arguments.batch_size} per "
           "epoch" + (", bucketed by length" if uses_bucketing(arguments) else ""), flush=True)
+    callbacks = make_callbacks(files, monitor, chief)
+    if matrix is not None and arguments.unseen_neighbours:
+        from apps.sentiment.model import glove_rows
+        from apps.sentiment.unseen_words import align_callback, neighbour_plan
+
+        plan = neighbour_plan(matrix, glove_rows(vocabulary), train_ids,
+                              arguments.unseen_neighbours)
+        if plan is not None:
+            print(f"--unseen-neighbours {arguments.unseen_neighbours}: the vectors of "
+                  f"{plan.unseen.size:,} words training never reads follow their nearest "
+                  "training words at each validation", flush=True)
+            callbacks = (align_callback(plan),) + tuple(callbacks)
     result = training.fit_with_recovery(
         factory, train_data, validation_data, run_dir=files.run_dir, epochs=arguments.epochs,
         metadata=settings, batch_size=batch_size, shuffle_seed=shuffle_seed,
         save_every_steps=arguments.save_every_steps, logdir=arguments.logdir,
         verbose=not arguments.no_progress, strategy=strategy, may_change=MAY_CHANGE,
-        extra_callbacks=make_callbacks(files, monitor, chief))
+        extra_callbacks=callbacks)
     if not chief:
         return {}
     info = export(files, result, arguments, settings, data, train_encoded, len(train_ids),

@@ -108,6 +108,40 @@ def test_glove_words_data_adds_the_glove_words_of_the_other_splits_to_the_vocabu
     assert info["vocabulary_size"] == len(vocabulary)
 
 
+def test_unseen_neighbours_moves_only_the_rows_training_never_reads(tmp_path, capsys):
+    import keras
+
+    from apps.sentiment.model import glove_rows
+
+    data = write_sst_folder(tmp_path / "data")
+    with (data / "sst" / "stsa.binary.test").open("a", encoding="utf-8") as file:
+        file.write("1 a marvellous , splendid film .\n")
+    runs = {}
+    for count in (0, 2):
+        run_dir = tmp_path / f"k{count}"
+        rc = run_main(["train", "--dataset", "sst2", "--data", str(data), "--run-dir",
+                       str(run_dir), "--glove-words", "data", "--unseen-neighbours", str(count),
+                       *SST_TINY])
+        assert rc == 0
+        vocabulary = json.loads((run_dir / "vectorizer.json").read_text())["vocabulary"]
+        model = keras.saving.load_model(run_dir / "model.keras", compile=False)
+        runs[count] = (vocabulary, model.get_layer("embedding").get_weights()[0],
+                       (run_dir / "history.csv").read_text().splitlines()[1].split(",")[:3])
+        assert json.loads((run_dir / "run.json").read_text())["settings"][
+            "unseen_neighbours"] == count
+        added = int(re.search(r"--glove-words data: (\d+) words", capsys.readouterr().out)[1])
+    (vocabulary, kept, history_kept), (same_vocabulary, moved, history_moved) = runs[0], runs[2]
+    assert vocabulary == same_vocabulary and history_kept == history_moved  # same training
+    unseen = [vocabulary.index(word) for word in ("marvellous", "splendid")]
+    assert glove_rows(vocabulary)[unseen].all()
+    changed = np.flatnonzero(np.abs(moved - kept).max(axis=1) > 0)
+    # the added words (training's vocabulary comes first) move; every other row is bit-identical
+    assert set(unseen) <= set(changed) <= set(range(len(vocabulary) - added, len(vocabulary)))
+    from apps.common.glove import load_glove_50d
+    words, vectors = load_glove_50d()
+    np.testing.assert_array_equal(kept[unseen[0]], vectors[words.index("marvellous")])
+
+
 def test_an_interrupted_run_resumes_to_the_same_weights(imdb_data, imdb_run, tmp_path,
                                                          monkeypatch, capsys):
     import keras
