@@ -360,7 +360,8 @@ class CourseRNN(keras.layers.RNN):
             fused_mask = None if mask is None else self.fused_mask(mask, dtype)
             if fused_mask is not None and self.go_backwards:
                 fused_mask = ops.flip(fused_mask, axis=0)
-            with _fused.unrolled(self.unroll):
+            # Written out step by step with unroll=True, or when the length is short and known.
+            with _fused.unrolled(_fused.unroll_for(self.unroll, projected.shape[0])):
                 outputs, states = cell.fused_sequence(
                     projected, list(initial_state), recurrent_kernel, mask=fused_mask
                 )

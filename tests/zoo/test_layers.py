@@ -55,10 +55,25 @@ def state_count(layer_class):
     return 2 if layer_class is zoo.LSTM else 1
 
 
-@pytest.mark.parametrize("fast_path", [True, False], ids=["fast_path", "cell_path"])
+def force_loop(monkeypatch):
+    """The fast path's compiled loop even for short sequences, which it otherwise writes out
+    step by step (zoo._fused.AUTO_UNROLL_MAX_STEPS): both forms must be exact."""
+    from zoo import _fused
+    monkeypatch.setattr(_fused, "AUTO_UNROLL_MAX_STEPS", 0)
+
+
+# How the sequence layer runs: the fast path written out step by step (the default for short
+# sequences of known length), the fast path's compiled loop, or the cell through Keras's loop.
+PATHS = [(True, False), (True, True), (False, False)]
+PATH_IDS = ["fast_path", "fast_path_loop", "cell_path"]
+
+
+@pytest.mark.parametrize("fast_path,loop", PATHS, ids=PATH_IDS)
 @pytest.mark.parametrize("shape", SHAPES, ids=str)
 @pytest.mark.parametrize("name,layer_class,cell_class,options,cell_name", VARIANTS, ids=VARIANT_IDS)
-def test_layer_output_equals_numpy_reference_in_float64(name, layer_class, cell_class, options, cell_name, shape, fast_path):
+def test_layer_output_equals_numpy_reference_in_float64(name, layer_class, cell_class, options, cell_name, shape, fast_path, loop, monkeypatch):
+    if loop:
+        force_loop(monkeypatch)
     batch, steps, n_x, n_a = shape
     rng = np.random.default_rng(1)
     weights = random_course_weights(layer_class, options, n_x, n_a, seed=2)
@@ -102,9 +117,11 @@ def layer_gradients(layer, x, initial, upstream):
     return np.asarray(grads[0]), [np.asarray(g) for g in grads[1:1 + len(initial)]], course
 
 
-@pytest.mark.parametrize("fast_path", [True, False], ids=["fast_path", "cell_path"])
+@pytest.mark.parametrize("fast_path,loop", PATHS, ids=PATH_IDS)
 @pytest.mark.parametrize("name,layer_class,cell_class,options,cell_name", VARIANTS, ids=VARIANT_IDS)
-def test_layer_gradients_equal_reference_bptt(name, layer_class, cell_class, options, cell_name, fast_path):
+def test_layer_gradients_equal_reference_bptt(name, layer_class, cell_class, options, cell_name, fast_path, loop, monkeypatch):
+    if loop:
+        force_loop(monkeypatch)
     batch, steps, n_x, n_a = 3, 5, 4, 3
     rng = np.random.default_rng(5)
     weights = random_course_weights(layer_class, options, n_x, n_a, seed=6)
@@ -139,7 +156,10 @@ def test_layer_gradients_equal_reference_bptt(name, layer_class, cell_class, opt
 
 
 @pytest.mark.parametrize("name,layer_class,cell_class,options,cell_name", VARIANTS, ids=VARIANT_IDS)
-def test_fast_path_and_cell_path_agree_in_float32(name, layer_class, cell_class, options, cell_name):
+@pytest.mark.parametrize("loop", [False, True], ids=["fast_path", "fast_path_loop"])
+def test_fast_path_and_cell_path_agree_in_float32(name, layer_class, cell_class, options, cell_name, loop, monkeypatch):
+    if loop:
+        force_loop(monkeypatch)
     rng = np.random.default_rng(7)
     x = rng.standard_normal((4, 12, 6)).astype("float32")
     results = []
@@ -184,9 +204,11 @@ def test_course_weights_map_onto_keras_layers(kind, layer_class, options, make_k
         np.testing.assert_allclose(back[key], value, atol=1e-7)
 
 
-@pytest.mark.parametrize("fast_path", [True, False], ids=["fast_path", "cell_path"])
+@pytest.mark.parametrize("fast_path,loop", PATHS, ids=PATH_IDS)
 @pytest.mark.parametrize("name,layer_class,cell_class,options,cell_name", VARIANTS, ids=VARIANT_IDS)
-def test_masked_right_padded_batch_matches_each_sequence_alone(name, layer_class, cell_class, options, cell_name, fast_path):
+def test_masked_right_padded_batch_matches_each_sequence_alone(name, layer_class, cell_class, options, cell_name, fast_path, loop, monkeypatch):
+    if loop:
+        force_loop(monkeypatch)
     rng = np.random.default_rng(10)
     lengths = [5, 2, 4]
     x = np.zeros((3, 5, 3), dtype="float32")
@@ -211,9 +233,11 @@ def test_embedding_mask_zero_is_respected():
     np.testing.assert_allclose(padded[0], unpadded_first[0], atol=1e-6)
 
 
-@pytest.mark.parametrize("fast_path", [True, False], ids=["fast_path", "cell_path"])
+@pytest.mark.parametrize("fast_path,loop", PATHS, ids=PATH_IDS)
 @pytest.mark.parametrize("name,layer_class,cell_class,options,cell_name", VARIANTS, ids=VARIANT_IDS)
-def test_go_backwards_equals_running_on_reversed_input(name, layer_class, cell_class, options, cell_name, fast_path):
+def test_go_backwards_equals_running_on_reversed_input(name, layer_class, cell_class, options, cell_name, fast_path, loop, monkeypatch):
+    if loop:
+        force_loop(monkeypatch)
     x = np.random.default_rng(11).standard_normal((2, 6, 3)).astype("float32")
     forward = layer_class(4, **options, return_sequences=True, fast_path=fast_path)
     backward = layer_class(4, **options, return_sequences=True, go_backwards=True, fast_path=fast_path)

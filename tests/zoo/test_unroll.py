@@ -1,12 +1,14 @@
-"""`unroll=True` on the fast path: the fused loops written out step by step give the same
-outputs, final states and gradients as the compiled loop (float64), with and without a mask and
-in both directions; an unknown time length with unroll=True is a clear error."""
+"""`unroll=True` on the fast path, and the automatic unrolling of short sequences: the fused
+loops written out step by step give the same outputs, final states and gradients as the
+compiled loop (float64), with and without a mask and in both directions; an unknown time length
+with unroll=True is a clear error; short known lengths are written out, long ones loop."""
 import numpy as np
 import pytest
 import tensorflow as tf
 
 import keras
 import zoo
+from tests.zoo.test_layers import force_loop
 from tests.zoo.test_masked_fused import (
     BATCH, MASK, N_A, N_X, STEPS, VARIANT_IDS, VARIANTS, assert_all_close, make_pair,
     run_with_gradients, state_count,
@@ -16,7 +18,9 @@ from tests.zoo.test_masked_fused import (
 @pytest.mark.parametrize("masked", [False, True], ids=["unmasked", "masked"])
 @pytest.mark.parametrize("go_backwards", [False, True], ids=["forwards", "backwards"])
 @pytest.mark.parametrize("name,layer_class,options", VARIANTS, ids=VARIANT_IDS)
-def test_unrolled_fast_path_equals_the_loop(name, layer_class, options, go_backwards, masked):
+def test_unrolled_fast_path_equals_the_loop(name, layer_class, options, go_backwards, masked,
+                                           monkeypatch):
+    force_loop(monkeypatch)      # the unroll=False layer runs the loop, not the written-out steps
     rng = np.random.default_rng(11)
     x = rng.standard_normal((BATCH, STEPS, N_X))
     initial = [rng.standard_normal((BATCH, N_A)) for _ in range(state_count(layer_class))]
@@ -32,8 +36,9 @@ def test_unrolled_fast_path_equals_the_loop(name, layer_class, options, go_backw
     assert all(np.any(g != 0) for g in unrolled_gradients[1:])
 
 
-def test_unrolled_graph_has_no_while_loop():
+def test_unrolled_graph_has_no_while_loop(monkeypatch):
     """What unroll=True promises: straight-line code, forward and backward."""
+    force_loop(monkeypatch)      # so that the unroll=False layer below shows its loop
     layer = zoo.LSTM(N_A, unroll=True, return_sequences=True)
     x = tf.constant(np.random.default_rng(13).standard_normal((BATCH, STEPS, N_X)), tf.float32)
     layer.build(x.shape)
@@ -75,3 +80,36 @@ def test_unrolled_layer_trains_and_saves(tmp_path):
     loaded = keras.models.load_model(tmp_path / "unrolled.keras")
     assert loaded.layers[1].unroll is True
     np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6)
+
+
+def looped_graph_ops(layer, steps):
+    """Op types of the traced training graph (forward and backward) of `layer` on `steps` steps."""
+    x = tf.constant(np.random.default_rng(16).standard_normal((BATCH, steps, N_X)), tf.float32)
+    layer.build(x.shape)
+
+    @tf.function
+    def loss_and_gradients(x):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(layer(x) ** 2)
+        return tape.gradient(loss, layer.trainable_weights)
+
+    graph = loss_and_gradients.get_concrete_function(x).graph
+    return {op.type for op in graph.get_operations()}
+
+
+@pytest.mark.parametrize("layer_class", [zoo.BasicRNN, zoo.GRU, zoo.LSTM])
+def test_short_known_lengths_are_written_out_and_long_ones_loop(layer_class):
+    """The fast path's automatic unrolling: up to AUTO_UNROLL_MAX_STEPS known steps are written
+    out (no while-loop, forward or backward), longer or unknown lengths keep the loop."""
+    from zoo import _fused
+
+    loops = {"While", "StatelessWhile"}
+    limit = _fused.AUTO_UNROLL_MAX_STEPS
+    assert not looped_graph_ops(layer_class(N_A, return_sequences=True), limit) & loops
+    assert looped_graph_ops(layer_class(N_A, return_sequences=True), limit + 1) & loops
+    unknown = layer_class(N_A, return_sequences=True)
+    unknown.build((None, None, N_X))
+    traced = tf.function(lambda x: unknown(x),
+                         input_signature=[tf.TensorSpec((None, None, N_X), tf.float32)])
+    assert {op.type for op in traced.get_concrete_function().graph.get_operations()} & loops
+    assert _fused.unroll_for(False, None) is False and _fused.unroll_for(True, 1000) is True
