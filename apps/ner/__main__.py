@@ -109,10 +109,17 @@ def add_train_parser(commands):
                          help="replace each use of a word seen once in training by <UNK> with "
                               "probability P, so that <UNK> (unseen words) is learnt (Lample et "
                               "al.) (default: %(default)s)")
-    fitting.add_argument("--patience", type=cli.non_negative_int, default=5, metavar="N",
+    fitting.add_argument("--patience", type=cli.non_negative_int, default=None, metavar="N",
                          help="stop after N epochs without a better validation entity F1; 0 "
                               "never stops early; may change when resuming (default: "
-                              "%(default)s)")
+                              f"{ner_config.DEFAULT_PATIENCE}; 0 with --train-on train+valid)")
+    fitting.add_argument("--train-on", choices=ner_config.TRAIN_ON, default="train",
+                         help="train: fit to the training split, the validation split choosing "
+                              "the epoch (best validation F1) and stopping early; train+valid: "
+                              "the final model, fitted to the training and validation sentences "
+                              "together for exactly --epochs epochs (give the best epoch of a "
+                              "run on train with the same settings), keeping the last epoch "
+                              "(default: %(default)s)")
     fitting.add_argument("--no-clipping", action="store_true",
                          help="train without gradient clipping (default: clip each gradient to "
                               f"norm {ner_config.DEFAULT_CLIPNORM:g})")
@@ -129,9 +136,10 @@ def add_train_parser(commands):
             action.help = ("sentences per training step; batches are bucketed by length "
                            "(default: %(default)s)")
         elif action.dest == "epochs":
+            action.default = None
             action.help = ("at most this many passes over the training data in total, counting "
                            "those of an interrupted run; --patience may stop earlier (default: "
-                           "%(default)s)")
+                           f"{ner_config.DEFAULT_EPOCHS}; required with --train-on train+valid)")
     train.set_defaults(function=run_train)
 
 
@@ -197,8 +205,19 @@ def build_parser():
 
 
 def train_config(arguments):
+    from apps.common.errors import UserError
     from apps.ner.config import DEFAULT_CHAR_FEATURES, DEFAULT_CLIPNORM, TrainConfig
     clipnorm, clipvalue = cli.resolve_clipping(arguments, clipnorm=DEFAULT_CLIPNORM)
+    both = arguments.train_on == "train+valid"
+    epochs, patience = arguments.epochs, arguments.patience
+    if epochs is None:
+        if both:
+            raise UserError("--train-on train+valid needs --epochs N: the best epoch of a run "
+                            "with the same settings on --train-on train (its summary and "
+                            "history.csv name it)")
+        epochs = ner_config.DEFAULT_EPOCHS
+    if patience is None:
+        patience = 0 if both else ner_config.DEFAULT_PATIENCE
     word_dim = arguments.word_dim
     if word_dim is None:
         word_dim = ner_config.GLOVE_DIM if arguments.embeddings == "glove-50d" \
@@ -216,7 +235,8 @@ def train_config(arguments):
         layers=arguments.layers, dropout=arguments.dropout, output=arguments.output,
         unk_singletons=arguments.unk_singletons, optimizer=arguments.optimizer,
         learning_rate=arguments.learning_rate, clipnorm=clipnorm, clipvalue=clipvalue,
-        epochs=arguments.epochs, batch_size=arguments.batch_size, patience=arguments.patience,
+        epochs=epochs, batch_size=arguments.batch_size, patience=patience,
+        train_on=arguments.train_on,
         run_dir=arguments.run_dir, seed=arguments.seed, no_progress=arguments.no_progress,
         save_every_steps=arguments.save_every_steps,
         extra={"logdir": arguments.logdir, "distribute": arguments.distribute,

@@ -155,6 +155,10 @@ def evaluate(run_dir, *, split="test", data=None, checkpoint=None, examples=5,
     scores = score(gold, predicted)
     analysis = analyse_errors(gold, predicted)
     print(f"{split} split: {path} ({len(sentences)} sentences); model {trained.model_path}")
+    trained_on = trained.settings.get("settings", {}).get("train_on", "train")
+    if split in trained_on.split("+"):
+        print(f"note: this model was trained on the {split} sentences (--train-on {trained_on}): "
+              f"these scores measure fit, not generalisation; the test split does")
     print("entity-level scores (seqeval, conlleval-compatible mode):")
     print(format_scores(scores))
     print(format_errors(analysis, sentences, predicted, examples), flush=True)

@@ -34,6 +34,7 @@ from apps.ner.saved import (BEST_F1_FILE, CHARS_FILE, MODEL_FILE, SETTINGS_FILE,
 
 # Settings that may change when a run is resumed (they do not change what a step computes).
 MAY_CHANGE = ("epochs", "no_progress", "logdir", "save_every_steps", "run_dir", "patience")
+BOTH_SPLITS = "train+valid"
 
 
 def check_config(config: TrainConfig) -> None:
@@ -41,7 +42,7 @@ def check_config(config: TrainConfig) -> None:
     choices = (("cell", ner_config.CELLS), ("char_encoder", ner_config.CHAR_ENCODERS),
                ("output", ner_config.OUTPUTS), ("embeddings", ner_config.EMBEDDINGS),
                ("glove_words", ner_config.GLOVE_WORDS), ("optimizer", ner_config.OPTIMIZERS),
-               ("scheme", ner_config.SCHEMES))
+               ("scheme", ner_config.SCHEMES), ("train_on", ner_config.TRAIN_ON))
     for name, allowed in choices:
         if getattr(config, name) not in allowed:
             raise UserError(f"--{name.replace('_', '-')} must be one of {', '.join(allowed)}; "
@@ -61,6 +62,10 @@ def check_config(config: TrainConfig) -> None:
         raise UserError(f"--char-features must be >= 1 with --char-encoder {config.char_encoder}")
     if config.clipnorm is not None and config.clipvalue is not None:
         raise UserError("give --clipnorm or --clipvalue, not both")
+    if config.train_on == BOTH_SPLITS and config.patience:
+        raise UserError(f"--train-on {BOTH_SPLITS} trains exactly --epochs epochs and keeps the "
+                        f"last: with the validation sentences in training nothing is left to "
+                        f"stop early on; leave out --patience (received {config.patience})")
 
 
 def file_digest(path: Path) -> str:
@@ -79,7 +84,12 @@ def prepare_data(config: TrainConfig) -> PreparedData:
     data_dir = ner_config.resolve_data_path(config.data)
     paths = split_paths(data_dir)
     sentences = {split: read_conll(path, scheme=config.scheme) for split, path in paths.items()}
-    tag_names = tag_names_for(sentences["train"])
+    # What the model is fitted to: the training sentences, or with train+valid the validation
+    # sentences too (vocabularies, tags and singletons then come from both).
+    fitted = list(sentences["train"])
+    if config.train_on == BOTH_SPLITS:
+        fitted += sentences["valid"]
+    tag_names = tag_names_for(fitted)
     check_known_tags(sentences["valid"], tag_names, paths["valid"])
     glove_words = vectors = None
     extra_words = ()
@@ -91,27 +101,28 @@ def prepare_data(config: TrainConfig) -> PreparedData:
             extra_words = sorted({token.lower() for split in ("valid", "test")
                                   for sentence in sentences[split] for token in sentence.tokens
                                   if token.lower() in known})
-    words = word_vocabulary(sentences["train"], extra_words=extra_words)
-    chars = char_vocabulary(sentences["train"])
+    words = word_vocabulary(fitted, extra_words=extra_words)
+    chars = char_vocabulary(fitted)
     tags = tag_vocabulary(tag_names)
     matrix = hit_rate = None
     if vectors is not None:
         from apps.common.glove import embedding_matrix
         matrix, hit_rate = embedding_matrix(words, glove_words, vectors, seed=config.seed)
 
-    def encode(split):
-        return encode_flat([s.tokens for s in sentences[split]], words, chars,
-                           tag_lists=[s.tags for s in sentences[split]], tag_names=tag_names,
+    def encode(split_sentences):
+        return encode_flat([s.tokens for s in split_sentences], words, chars,
+                           tag_lists=[s.tags for s in split_sentences], tag_names=tag_names,
                            max_word_length=config.max_word_length)
 
     return PreparedData(data_dir=data_dir, paths=paths, sentences=sentences,
-                        tag_names=tag_names, words=words, chars=chars, tags=tags,
-                        train=encode("train"), valid=encode("valid"), matrix=matrix,
-                        hit_rate=hit_rate, singletons=singleton_flags(sentences["train"], words))
+                        train_on=config.train_on, tag_names=tag_names, words=words, chars=chars,
+                        tags=tags, train=encode(fitted), valid=encode(sentences["valid"]),
+                        matrix=matrix, hit_rate=hit_rate,
+                        singletons=singleton_flags(fitted, words))
 
 
 def singleton_flags(train_sentences, words) -> np.ndarray:
-    """bool per word id: the word occurs exactly once in the training split."""
+    """bool per word id: the word occurs exactly once in the sentences trained on."""
     counts = np.zeros(len(words), dtype=np.int64)
     for sentence in train_sentences:
         np.add.at(counts, words.encode(sentence.tokens), 1)
@@ -123,9 +134,14 @@ def singleton_flags(train_sentences, words) -> np.ndarray:
 def describe_data(data: PreparedData) -> str:
     counts = {split: len(sentences) for split, sentences in data.sentences.items()}
     tokens = int(data.train.offsets[-1])
-    text = (f"data {data.data_dir}: {counts['train']} training sentences ({tokens} tokens), "
-            f"{counts['valid']} validation, {counts['test']} test; {len(data.words)} words, "
-            f"{len(data.chars)} characters, tags {' '.join(data.tag_names)}")
+    text = (f"data {data.data_dir}: {counts['train']} training sentences, "
+            f"{counts['valid']} validation, {counts['test']} test; ")
+    if data.train_on == BOTH_SPLITS:
+        text += (f"training on train+valid ({len(data.train)} sentences, {tokens} tokens; the "
+                 f"validation F1 below is on sentences the model trains on); ")
+    else:
+        text += f"training on train ({tokens} tokens); "
+    text += f"{len(data.words)} words, {len(data.chars)} characters, tags {' '.join(data.tag_names)}"
     if data.hit_rate is not None:
         text += f"; GloVe 6B 50d covers {data.hit_rate:.1%} of the vocabulary"
     return text
@@ -196,12 +212,15 @@ def make_best_f1_callback(run_dir: Path, **kwargs):
 
     class BestF1(keras.callbacks.Callback):
         """best_f1.keras on a new highest val_f1; stop after `patience` epochs without one;
-        the vocabulary files when training starts; seconds per epoch in timing.json."""
+        the vocabulary files when training starts; seconds per epoch in timing.json. With
+        `selects` False (train+valid) val_f1 is only reported: it is measured on training data
+        and chooses nothing."""
 
-        def __init__(self, best_value, best_epoch, patience, write_files, say):
+        def __init__(self, best_value, best_epoch, patience, write_files, say, selects=True):
             super().__init__()
             self.best_value, self.best_epoch = best_value, best_epoch
             self.patience, self.write_files, self.say = patience, write_files, say
+            self.selects = selects
             self.timing_path = run_dir / TIMING_FILE
             self.started = None
 
@@ -217,6 +236,10 @@ def make_best_f1_callback(run_dir: Path, **kwargs):
             if value is None or not math.isfinite(float(value)):
                 return
             value = float(value)
+            if not self.selects:
+                self.say(f"epoch {epoch + 1}: val_f1 {100 * value:.2f} (on validation sentences "
+                         f"the model trains on: no choice is made on it)")
+                return
             if self.best_value is None or value > self.best_value:
                 atomic_save_model(self.model, run_dir / BEST_F1_FILE)
                 self.best_value, self.best_epoch = value, epoch
@@ -306,7 +329,7 @@ def train(config: TrainConfig, *, extra_callbacks=()) -> dict:
         callback = make_best_f1_callback(
             run_dir, best_value=best_value, best_epoch=best_epoch, patience=config.patience,
             write_files=(lambda: save_tagging_files(run_dir, data, settings)) if chief
-            else (lambda: None), say=say)
+            else (lambda: None), say=say, selects=config.train_on != BOTH_SPLITS)
         result = training.fit_with_recovery(
             build_model_factory(config, data, batcher.steps_per_epoch), train_data,
             evaluation_dataset(data.valid, ner_config.EVAL_BATCH_SIZE), run_dir=run_dir,
@@ -324,7 +347,9 @@ def finish(run_dir: Path, data: PreparedData, settings: dict, result) -> dict:
     from apps.common.callbacks import read_history
 
     history = read_history(run_dir / "history.csv")
-    chosen = run_dir / BEST_F1_FILE
+    # train+valid keeps the last epoch: its validation F1 is measured on training data.
+    both = settings.get("train_on") == BOTH_SPLITS
+    chosen = run_dir / ("last.keras" if both else BEST_F1_FILE)
     if not chosen.exists():
         chosen = run_dir / "last.keras"
     if not chosen.exists():
@@ -342,6 +367,13 @@ def finish(run_dir: Path, data: PreparedData, settings: dict, result) -> dict:
     for name in ("loss", "f1", "val_loss", "val_f1"):
         if history.get(name):
             summary[name] = float(history[name][-1])
+    if both:
+        summary["best_val_f1"] = summary["best_epoch"] = None
+        print(f"trained {summary['epochs_done']} epochs on train+valid in "
+              f"{summary['train_seconds']:.0f} s; model saved to {run_dir / MODEL_FILE} (the last "
+              f"epoch); next: python -m apps.ner evaluate --run-dir {run_dir} --split test",
+              flush=True)
+        return summary
     best = "none" if best_value is None else f"{100 * best_value:.2f} at epoch {best_epoch + 1}"
     print(f"trained {summary['epochs_done']} epochs in {summary['train_seconds']:.0f} s; best "
           f"validation entity F1 {best}; model saved to {run_dir / MODEL_FILE} (from "

@@ -270,3 +270,55 @@ def test_freeze_embeddings_needs_glove(conll_folder, tmp_path):
     status, _, stderr = run_main(["train", "--data", conll_folder, "--run-dir", tmp_path / "f",
                                   "--freeze-embeddings"])
     one_line_error(status, stderr, "--freeze-embeddings needs --embeddings glove-50d")
+
+
+# ----------------------------------------------------------------- final model: train+valid
+def folder_with_a_validation_only_word(tmp_path):
+    """The synthetic folder, with one validation sentence naming a place no other split has."""
+    folder = write_conll_folder(tmp_path / "tv")
+    with open(folder / "valid.txt", "a", encoding="utf-8") as stream:
+        stream.write("\n\nThey NNP B-NP O\nflew NNP B-NP O\nto NNP B-NP O\n"
+                     "Zanzibar NNP B-NP B-LOC\n. NNP B-NP O\n")
+    return folder
+
+
+def test_train_plus_valid_fits_both_splits(tmp_path):
+    from apps.ner.config import TrainConfig
+    from apps.ner.train import prepare_data
+
+    folder = folder_with_a_validation_only_word(tmp_path)
+    alone = prepare_data(TrainConfig(data=str(folder)))
+    both = prepare_data(TrainConfig(data=str(folder), train_on="train+valid", patience=0))
+    assert "zanzibar" not in alone.words.tokens and "zanzibar" in both.words.tokens
+    assert len(both.train) == len(alone.train) + len(alone.valid)
+    assert len(both.valid) == len(alone.valid)
+    assert "Z" in both.chars.tokens and "Z" not in alone.chars.tokens
+    assert both.singletons[both.words.encode(["Zanzibar"])[0]]       # seen once, in valid
+
+
+def test_train_plus_valid_keeps_the_last_epoch_and_evaluate_says_so(tmp_path):
+    folder = folder_with_a_validation_only_word(tmp_path)
+    run_dir = tmp_path / "final"
+    status, stdout, stderr = run_main(["train", "--data", folder, "--run-dir", run_dir,
+                                       "--train-on", "train+valid"] + TINY_TRAIN_ARGUMENTS)
+    assert status == 0, stderr[-3000:]
+    assert "training on train+valid" in stdout and "trained 2 epochs on train+valid" in stdout
+    assert "no choice is made on it" in stdout
+    assert not (run_dir / "best_f1.keras").exists()
+    assert (run_dir / "model.keras").read_bytes() == (run_dir / "last.keras").read_bytes()
+    assert "zanzibar" in json.loads((run_dir / "words.json").read_text(encoding="utf-8"))["tokens"]
+    settings = json.loads((run_dir / "run.json").read_text())["settings"]
+    assert settings["train_on"] == "train+valid" and settings["patience"] == 0
+    status, stdout, stderr = run_main(["evaluate", "--run-dir", run_dir, "--split", "valid"])
+    assert status == 0, stderr
+    assert "this model was trained on the valid sentences" in stdout
+    status, stdout, _ = run_main(["evaluate", "--run-dir", run_dir, "--split", "test"])
+    assert status == 0 and "this model was trained" not in stdout
+
+
+def test_train_plus_valid_needs_epochs_and_no_early_stopping(conll_folder, tmp_path):
+    base = ["train", "--data", conll_folder, "--run-dir", tmp_path / "x", "--train-on",
+            "train+valid"]
+    one_line_error(*run_main(base)[::2], "--train-on train+valid needs --epochs N")
+    one_line_error(*run_main(base + ["--epochs", "3", "--patience", "2"])[::2],
+                   "leave out --patience", "received 2")
