@@ -4,6 +4,8 @@
     python benchmarks/ner.py --embeddings glove-50d --seeds 1 2 3
     python benchmarks/ner.py --embeddings glove-50d --output softmax --seeds 1 2 3 --no-test
     python benchmarks/ner.py --embeddings none --seeds 1 --name units200 -- --units 200
+    python benchmarks/ner.py --embeddings glove-50d --epochs 18 --name glove-final \
+        -- --train-on train+valid        # the final models: train + valid, a fixed epoch count
 
 For each seed, `python -m apps.ner train` runs in a subprocess (its exact command line is
 printed first) into RUN_ROOT/NAME-seedN, where NAME defaults to EMBEDDINGS-OUTPUT; an existing
@@ -104,7 +106,11 @@ def run_seed(arguments, seed, name) -> dict:
     history = history_of(run_dir)
     values = history.get("val_f1", [])
     best = max(range(len(values)), key=values.__getitem__) if values else None
+    run_json = run_dir / "run.json"
+    trained_on = (json.loads(run_json.read_text(encoding="utf-8"))["settings"].get(
+        "train_on", "train") if run_json.exists() else "train")
     record = {"name": name, "seed": seed, "run_dir": str(run_dir), "command": shown(command),
+              "train_on": trained_on,
               "epochs": len(values), "best_epoch": None if best is None else best + 1,
               "val_f1": None if best is None else 100 * values[best],
               "train_seconds": train_seconds(run_dir), "wall_seconds_this_call": wall}
@@ -153,7 +159,9 @@ def main(argv=None) -> int:
         cells = " ".join("      -" if value is None else f"{value:7.2f}" for value in test)
         print(f"{record['seed']:4d} {record['epochs']:6d} {record['best_epoch'] or 0:4d} "
               f"{record['val_f1'] or 0:7.2f} {cells} {record['train_seconds']:8.0f}")
-    print(f"validation F1: {mean_and_spread([r['val_f1'] for r in records])}")
+    held_out = all(record["train_on"] == "train" for record in records)
+    label = "validation F1" if held_out else "validation F1 (trained on: fit, not held out)"
+    print(f"{label}: {mean_and_spread([r['val_f1'] for r in records])}")
     if not arguments.no_test:
         print(f"test F1:       {mean_and_spread([r.get('test_f1') for r in records])}")
     print(f"training time: {mean_and_spread([r['train_seconds'] / 60 for r in records])} minutes "
