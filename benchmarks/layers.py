@@ -71,19 +71,31 @@ def timed(function):
     return time.perf_counter() - start
 
 
+def interleaved_medians(runs, rounds, warmup):
+    """{name: median seconds} of the callables in `runs` ({name: function}), each run `warmup`
+    times untimed, then once per round in turn, so that machine noise hits all alike."""
+    for run in runs.values():
+        for _ in range(warmup):
+            run()
+    times = {name: [] for name in runs}
+    for _ in range(rounds):
+        for name, run in runs.items():
+            times[name].append(timed(run))
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def train_step(model, x, y):
+    return lambda: model.train_on_batch(x, y)
+
+
 def time_pair(kind, size, rounds, warmup, jit_compile, unroll=False):
     """Median seconds per training step and per forward pass for zoo and Keras, interleaved."""
-    models = {impl: make_model(impl, kind, size, jit_compile, unroll) for impl in ("zoo", "keras")}
-    for model, x, y in models.values():
-        for _ in range(warmup):
-            model.train_on_batch(x, y)
-            model.predict_on_batch(x)
-    times = {(impl, what): [] for impl in models for what in ("train", "forward")}
-    for _ in range(rounds):
-        for impl, (model, x, y) in models.items():
-            times[(impl, "train")].append(timed(lambda: model.train_on_batch(x, y)))
-            times[(impl, "forward")].append(timed(lambda: model.predict_on_batch(x)))
-    return {key: statistics.median(values) for key, values in times.items()}
+    runs = {}
+    for impl in ("zoo", "keras"):
+        model, x, y = make_model(impl, kind, size, jit_compile, unroll)
+        runs[(impl, "train")] = train_step(model, x, y)
+        runs[(impl, "forward")] = (lambda m, a: lambda: m.predict_on_batch(a))(model, x)
+    return interleaved_medians(runs, rounds, warmup)
 
 
 def peak_memory_mib(implementation, kind, size):

@@ -19,7 +19,6 @@ PyTorch is not a dependency of the project; install it for this script only:
 """
 import argparse
 import os
-import statistics
 import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -27,7 +26,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import numpy as np  # noqa: E402
 
-from benchmarks.layers import PAIRS, SIZES, make_model, timed  # noqa: E402
+from benchmarks.layers import (PAIRS, SIZES, interleaved_medians, make_model,  # noqa: E402
+                               train_step)
 
 
 def torch_step(kind, size, threads):
@@ -77,16 +77,9 @@ def main():
         for kind in args.pairs:
             steps = {"torch": torch_step(kind, size, threads)}
             for impl in ("keras", "zoo"):
-                model, x, y = make_model(impl, kind, size)
-                steps[impl] = (lambda m, a, b: lambda: m.train_on_batch(a, b))(model, x, y)
-            for run in steps.values():
-                for _ in range(args.warmup):
-                    run()
-            times = {name: [] for name in steps}
-            for _ in range(args.rounds):
-                for name, run in steps.items():
-                    times[name].append(timed(run))
-            ms = {name: 1e3 * statistics.median(values) for name, values in times.items()}
+                steps[impl] = train_step(*make_model(impl, kind, size))
+            seconds = interleaved_medians(steps, args.rounds, args.warmup)
+            ms = {name: 1e3 * value for name, value in seconds.items()}
             row = (f"{size:6} {kind:5} torch {ms['torch']:8.2f}  keras {ms['keras']:8.2f}  "
                    f"zoo {ms['zoo']:8.2f}   torch/keras {ms['torch'] / ms['keras']:5.2f}  "
                    f"zoo/keras {ms['zoo'] / ms['keras']:5.2f}  zoo/torch "

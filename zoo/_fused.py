@@ -56,9 +56,9 @@ _UNROLL = contextvars.ContextVar("zoo_fused_unroll", default=False)
 # The fast path writes its loops out step by step (as `unroll=True` does) whenever the number of
 # time steps is known when the graph is built and at most this many: the same arithmetic, in the
 # same order, without the while-loop's control flow and per-step buffer reads and writes. At the
-# jazz size (30 steps) that made a training step 14-16 % faster than the loop, for the GRU and
-# the LSTM alike (benchmarks/RESULTS.md); a longer sequence keeps the loop (graph size grows with
-# the steps).
+# jazz size (30 steps) that made a training step 11-16 % faster than the loop (two runs), for the
+# GRU and the LSTM alike (benchmarks/RESULTS.md, benchmarks/unroll.py); a longer sequence keeps
+# the loop (graph size grows with the steps).
 AUTO_UNROLL_MAX_STEPS = 32
 
 

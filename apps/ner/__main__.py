@@ -208,7 +208,7 @@ def train_config(arguments):
     from apps.common.errors import UserError
     from apps.ner.config import DEFAULT_CHAR_FEATURES, DEFAULT_CLIPNORM, TrainConfig
     clipnorm, clipvalue = cli.resolve_clipping(arguments, clipnorm=DEFAULT_CLIPNORM)
-    both = arguments.train_on == "train+valid"
+    both = arguments.train_on == ner_config.BOTH_SPLITS
     epochs, patience = arguments.epochs, arguments.patience
     if epochs is None:
         if both:

@@ -41,7 +41,8 @@ SCHEMES = ("auto", "iob1", "iob2")
 SPLITS = ("train", "valid", "test")
 # What the model is fitted to: the training split (validation chooses the epoch), or the
 # training and validation splits together for a fixed number of epochs (the last is kept).
-TRAIN_ON = ("train", "train+valid")
+BOTH_SPLITS = "train+valid"
+TRAIN_ON = ("train", BOTH_SPLITS)
 DEFAULT_EPOCHS = 50
 DEFAULT_PATIENCE = 5
 

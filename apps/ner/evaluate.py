@@ -22,7 +22,7 @@ import collections
 from pathlib import Path
 
 from apps.common.errors import UserError
-from apps.ner.config import SPLITS
+from apps.ner.config import BOTH_SPLITS, SPLITS
 from apps.ner.data import check_known_tags, read_conll, split_paths
 from apps.ner.predict import predict_tags
 from apps.ner.saved import load_run
@@ -156,7 +156,7 @@ def evaluate(run_dir, *, split="test", data=None, checkpoint=None, examples=5,
     analysis = analyse_errors(gold, predicted)
     print(f"{split} split: {path} ({len(sentences)} sentences); model {trained.model_path}")
     trained_on = trained.settings.get("settings", {}).get("train_on", "train")
-    if split in trained_on.split("+"):
+    if split == "train" or (split == "valid" and trained_on == BOTH_SPLITS):
         print(f"note: this model was trained on the {split} sentences (--train-on {trained_on}): "
               f"these scores measure fit, not generalisation; the test split does")
     print("entity-level scores (seqeval, conlleval-compatible mode):")

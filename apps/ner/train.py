@@ -34,7 +34,7 @@ from apps.ner.saved import (BEST_F1_FILE, CHARS_FILE, MODEL_FILE, SETTINGS_FILE,
 
 # Settings that may change when a run is resumed (they do not change what a step computes).
 MAY_CHANGE = ("epochs", "no_progress", "logdir", "save_every_steps", "run_dir", "patience")
-BOTH_SPLITS = "train+valid"
+BOTH_SPLITS = ner_config.BOTH_SPLITS
 
 
 def check_config(config: TrainConfig) -> None:
@@ -349,15 +349,16 @@ def finish(run_dir: Path, data: PreparedData, settings: dict, result) -> dict:
     history = read_history(run_dir / "history.csv")
     # train+valid keeps the last epoch: its validation F1 is measured on training data.
     both = settings.get("train_on") == BOTH_SPLITS
-    chosen = run_dir / ("last.keras" if both else BEST_F1_FILE)
-    if not chosen.exists():
+    chosen = run_dir / BEST_F1_FILE
+    if both or not chosen.exists():
         chosen = run_dir / "last.keras"
     if not chosen.exists():
         raise UserError(f"{run_dir} holds no checkpoint after training; run the command again")
     with replacing(run_dir / MODEL_FILE) as temporary:
         shutil.copyfile(chosen, temporary)
     save_tagging_files(run_dir, data, settings)
-    best_value, best_epoch = best_so_far(history, math.inf)
+    # With train+valid no epoch is chosen: val_f1 there is fit to training data.
+    best_value, best_epoch = (None, None) if both else best_so_far(history, math.inf)
     summary = {"epochs_done": len(history.get("epoch", [])),
                "resumed_from": None if result is None else result.resumed_from,
                "stopped_early": bool(result is None or result.stopped_early),
@@ -368,7 +369,6 @@ def finish(run_dir: Path, data: PreparedData, settings: dict, result) -> dict:
         if history.get(name):
             summary[name] = float(history[name][-1])
     if both:
-        summary["best_val_f1"] = summary["best_epoch"] = None
         print(f"trained {summary['epochs_done']} epochs on train+valid in "
               f"{summary['train_seconds']:.0f} s; model saved to {run_dir / MODEL_FILE} (the last "
               f"epoch); next: python -m apps.ner evaluate --run-dir {run_dir} --split test",
