@@ -27,7 +27,8 @@ def main():
                         help="batch, input features, units (default: the jazz size, 32 90 64)")
     parser.add_argument("--lengths", type=int, nargs="+", default=[16, 30, 48, 64, 100],
                         metavar="T", help="time steps to try (default: 16 30 48 64 100)")
-    parser.add_argument("--pairs", nargs="+", default=list(layers.PAIRS), choices=layers.PAIRS)
+    parser.add_argument("--pairs", nargs="+", default=list(layers.PAIRS), choices=layers.PAIRS,
+                        help="which layers to time (default: lstm gru)")
     parser.add_argument("--rounds", type=int, default=25, help="timed rounds (median reported)")
     parser.add_argument("--warmup", type=int, default=3, help="untimed rounds first")
     args = parser.parse_args()
