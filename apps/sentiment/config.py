@@ -37,7 +37,7 @@ DATASETS = ("imdb", "sst2", "sst5")
 CELLS = ("gru", "lstm")
 POOLINGS = ("last", "mean", "max", "max-mean")
 HEADS = ("binary", "classes", "stars")
-EMBEDDINGS = ("none", "glove-50d")
+EMBEDDINGS = ("none", "glove-50d", "cooccurrence")
 # With GloVe: "data" adds to the vocabulary the GloVe words that occur in any split's text (as
 # Lample et al. do for NER, and apps.ner does), "train" keeps the training words only.
 GLOVE_WORDS = ("train", "data")

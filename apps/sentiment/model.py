@@ -104,6 +104,7 @@ def build_model(vocabulary_size: int, *, head: str = "binary", classes: int = 2,
                 cell: str = "gru", units: int = 64, layers: int = 1, bidirectional: bool = True,
                 embedding_dim: int = 128, embedding_dropout: float = 0.0, dropout: float = 0.0,
                 pooling: str = "max-mean", bigrams: int = 0, bigram_dim: int = 16,
+                train_embedding: bool = True,
                 name: str = "sentiment_classifier") -> keras.Model:
     """The uncompiled classifier (see the module docstring); outputs are a dict by head name."""
     if head not in ("binary", "classes", "stars"):
@@ -120,7 +121,7 @@ def build_model(vocabulary_size: int, *, head: str = "binary", classes: int = 2,
                          f"received bigrams={bigrams!r}")
     tokens = keras.Input((None,), dtype="int32", name="tokens")
     x = keras.layers.Embedding(vocabulary_size, embedding_dim, mask_zero=True,
-                               name="embedding")(tokens)
+                               trainable=train_embedding, name="embedding")(tokens)
     if embedding_dropout:
         x = keras.layers.SpatialDropout1D(embedding_dropout, name="embedding_dropout")(x)
     for depth in range(1, layers + 1):

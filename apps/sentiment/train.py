@@ -53,6 +53,9 @@ def check_arguments(arguments) -> None:
         raise UserError(f"--bigrams hashes token pairs in 32-bit integers, which needs "
                         f"--max-tokens <= {MAX_BIGRAM_VOCABULARY}; received "
                         f"--max-tokens {arguments.max_tokens}")
+    if arguments.freeze_embeddings and arguments.embeddings == "none":
+        raise UserError("--freeze-embeddings needs --embeddings glove-50d or cooccurrence "
+                        "(frozen random vectors would never learn)")
     if arguments.rating_weight < 0:
         raise UserError(f"--rating-weight must be >= 0; received {arguments.rating_weight}")
     if arguments.phrases and arguments.dataset == "imdb":
@@ -211,7 +214,8 @@ def model_factory(arguments, vocabulary_size: int, classes: int, embedding_matri
             bidirectional=arguments.bidirectional, embedding_dim=arguments.embedding_dim,
             embedding_dropout=arguments.embedding_dropout, dropout=arguments.dropout,
             pooling=arguments.pooling, bigrams=arguments.bigrams,
-            bigram_dim=arguments.bigram_dim)
+            bigram_dim=arguments.bigram_dim,
+            train_embedding=not arguments.freeze_embeddings)
         if embedding_matrix is not None:
             set_embedding_weights(model, embedding_matrix)
         return compile_model(model, head=arguments.head, rating_weight=arguments.rating_weight,
@@ -264,6 +268,19 @@ def train(arguments) -> dict:
         except ModuleNotFoundError as error:
             raise UserError(f"--embeddings glove-50d: {error}") from None
         print(f"GloVe 6B 50d: {hit_rate:.1%} of the vocabulary's words found", flush=True)
+    elif arguments.embeddings == "cooccurrence":
+        from apps.sentiment.cooccurrence import cooccurrence_matrix
+
+        if arguments.embedding_dim >= len(vocabulary) - 2:
+            raise UserError(f"--embeddings cooccurrence: --embedding-dim "
+                            f"{arguments.embedding_dim} must be below the number of words in "
+                            f"the vocabulary ({len(vocabulary) - 2:,}); lower --embedding-dim")
+        began = time.perf_counter()
+        matrix = cooccurrence_matrix(train_ids, len(vocabulary), arguments.embedding_dim,
+                                     seed=arguments.seed)
+        print(f"--embeddings cooccurrence: {arguments.embedding_dim}-dimensional vectors from "
+              f"the training texts' word co-occurrences in {time.perf_counter() - began:.0f} s",
+              flush=True)
     classes = len(data["train"].label_names)
     factory = model_factory(arguments, len(vocabulary), classes, matrix)
     monitor = accuracy_log_name(arguments.head)
@@ -283,7 +300,7 @@ def train(arguments) -> dict:
     print(f"{len(train_ids):,} training texts: {steps:,} batches of {arguments.batch_size} per "
           "epoch" + (", bucketed by length" if uses_bucketing(arguments) else ""), flush=True)
     callbacks = make_callbacks(files, monitor, chief)
-    if matrix is not None and arguments.unseen_neighbours:
+    if arguments.embeddings == "glove-50d" and arguments.unseen_neighbours:
         from apps.sentiment.model import glove_rows
         from apps.sentiment.unseen_words import align_callback, neighbour_plan
 

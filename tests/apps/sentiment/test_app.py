@@ -142,6 +142,49 @@ def test_unseen_neighbours_moves_only_the_rows_training_never_reads(tmp_path, ca
     np.testing.assert_array_equal(kept[unseen[0]], vectors[words.index("marvellous")])
 
 
+@pytest.mark.parametrize("how", [["--learning-rate", "1e-9"], ["--freeze-embeddings"]],
+                         ids=["fine-tuned-slowly", "frozen"])
+def test_cooccurrence_embeddings_start_from_the_training_texts_vectors(imdb_data, tmp_path,
+                                                                        monkeypatch, how):
+    import keras
+
+    from apps.sentiment import cooccurrence
+
+    made, original = [], cooccurrence.cooccurrence_matrix
+
+    def recording(ids, vocabulary_size, dim, **options):
+        made.append((np.array(ids), original(ids, vocabulary_size, dim, **options)))
+        return made[-1][1]
+
+    monkeypatch.setattr(cooccurrence, "cooccurrence_matrix", recording)
+    run_dir = tmp_path / "run"
+    rc = run_main(["train", "--dataset", "imdb", "--data", str(imdb_data), "--run-dir",
+                   str(run_dir), "--embeddings", "cooccurrence", *how, *IMDB_TINY])
+    assert rc == 0 and len(made) == 1
+    ids, matrix = made[0]
+    info = json.loads((run_dir / "sentiment.json").read_text())
+    assert info["settings"]["embeddings"] == "cooccurrence"
+    assert ids.shape[0] == info["examples"]["train"]  # the training texts only
+    model = keras.saving.load_model(run_dir / "model.keras", compile=False)
+    embedding = model.get_layer("embedding").get_weights()[0]
+    if "--freeze-embeddings" in how:
+        assert info["settings"]["freeze_embeddings"] is True
+        np.testing.assert_array_equal(embedding, matrix)
+        assert not model.get_layer("embedding").trainable
+    else:
+        np.testing.assert_allclose(embedding, matrix, atol=1e-6)
+    seen = np.unique(ids[ids > 1])
+    np.testing.assert_allclose(np.linalg.norm(matrix[seen], axis=1), 1.0, rtol=1e-5)
+
+
+def test_cooccurrence_embeddings_wider_than_the_vocabulary_are_one_error_line(imdb_data,
+                                                                              tmp_path, capsys):
+    rc = run_main(["train", "--dataset", "imdb", "--data", str(imdb_data), "--run-dir",
+                   str(tmp_path / "run"), "--embeddings", "cooccurrence", *IMDB_TINY,
+                   "--embedding-dim", "500"])
+    assert_one_error_line(capsys, rc, "--embedding-dim 500 must be below")
+
+
 def test_an_interrupted_run_resumes_to_the_same_weights(imdb_data, imdb_run, tmp_path,
                                                          monkeypatch, capsys):
     import keras
@@ -327,6 +370,7 @@ def test_sst_phrases_without_trees_point_to_no_phrases(sst_data, tmp_path, capsy
     (["--dataset", "yelp"], "--dataset"),
     (["--dataset", "imdb", "--bigrams", "64", "--max-tokens", "50000"], "--max-tokens <= 46340"),
     (["--dataset", "imdb", "--bigrams", "-1"], "--bigrams"),
+    (["--dataset", "imdb", "--freeze-embeddings"], "--freeze-embeddings needs"),
 ])
 def test_options_that_cannot_work_are_one_error_line(tmp_path, capsys, options, fragment):
     rc = run_main(["train", *options, "--data", str(tmp_path), "--run-dir",
