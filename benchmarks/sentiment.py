@@ -132,8 +132,11 @@ def print_table(result: dict) -> None:
     print("| seed | test accuracy | validation accuracy (chosen epoch) | epoch | training time |")
     print("|---|---|---|---|---|")
     for row in result["runs"]:
-        print(f"| {row['seed']} | {row['test_accuracy']:.2%} | {row['validation_accuracy']:.2%} "
-              f"| {row['best_epoch']} of {row['epochs']} "
+        chosen = (f"{row['validation_accuracy']:.2%}" if row["best_epoch"] is not None else
+                  "none: trained on train+validation")
+        epoch = row["best_epoch"] if row["best_epoch"] is not None else "last"
+        print(f"| {row['seed']} | {row['test_accuracy']:.2%} | {chosen} "
+              f"| {epoch} of {row['epochs']} "
               f"| {row['training_seconds'] / 60:.1f} min |")
     accuracy = result["test_accuracy"]
     print(f"mean {accuracy['mean']:.2%}, std {accuracy['std']:.2%} (min {accuracy['min']:.2%}, "

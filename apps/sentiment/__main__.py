@@ -14,7 +14,7 @@ import sys
 
 from apps.common import cli
 from apps.sentiment.config import (CELLS, DATASETS, EMBEDDINGS, GLOVE_DIM, GLOVE_WORDS, HEADS,
-                                   POOLINGS, PRESET_KEYS, PRESETS, preset_help)
+                                   POOLINGS, PRESET_KEYS, PRESETS, TRAIN_ON, preset_help)
 from apps.sentiment.data import SentimentDataError
 
 DEFAULT_RUN_DIR = "runs/sentiment-DATASET"
@@ -155,6 +155,12 @@ def add_train_parser(commands):
                       help="IMDB: part of the training reviews held out (stratified, fixed "
                            "seed 0) to choose the epoch; the test reviews are never used in "
                            "training (default: 0.1; SST uses its dev sentences)")
+    text.add_argument("--train-on", choices=TRAIN_ON, default="train",
+                      help="train: hold the validation texts out to choose the epoch (the "
+                           "default); train+validation: a final model that trains on them too "
+                           "for exactly --epochs epochs and keeps the last one (take --epochs "
+                           "from the best epochs of train runs; the validation accuracy it logs "
+                           "is then on texts it trained on)")
     text.add_argument("--no-bucketing", action="store_true",
                       help="batches of random texts padded to --max-length, instead of texts "
                            "of similar length (bucketing is also off under --distribute and "

@@ -113,6 +113,18 @@ class Examples:
         return Examples([self.texts[index] for index in indices], self.labels[indices], ratings,
                         self.label_names)
 
+    def joined(self, other: "Examples") -> "Examples":
+        """These examples followed by `other`'s (same label names; ratings on both or neither)."""
+        if self.label_names != other.label_names:
+            raise ValueError(f"cannot join examples with label names {self.label_names} and "
+                             f"{other.label_names}")
+        if (self.ratings is None) != (other.ratings is None):
+            raise ValueError("cannot join examples with ratings to examples without")
+        ratings = (None if self.ratings is None
+                   else np.concatenate([self.ratings, other.ratings]))
+        return Examples(self.texts + other.texts, np.concatenate([self.labels, other.labels]),
+                        ratings, self.label_names)
+
     def label_counts(self) -> dict:
         """{label: number of examples} for every label, zeros included."""
         counts = np.bincount(self.labels, minlength=len(self.label_names))

@@ -9,6 +9,8 @@
              stsa.fine.train
 
 The IMDB test reviews and the SST test sentences are read by `evaluate --split test` only.
+`--train-on train+validation` (a final model, once runs on the training texts have chosen the
+number of epochs) trains on the validation texts as well.
 
 --data: for IMDB a folder holding aclImdb_v1_train_test.tar.gz, Stanford's aclImdb_v1.tar.gz or
 an extracted aclImdb/, or one of those itself; for SST a folder holding stsa.* (and trees/ for
@@ -21,6 +23,7 @@ import os
 from pathlib import Path
 
 from apps.sentiment import data as sentiment_data
+from apps.sentiment.config import BOTH_SPLITS, TRAIN_ON
 from apps.sentiment.data import SentimentDataError
 from apps.sentiment.trees import load_sst_phrases
 
@@ -49,17 +52,26 @@ def resolve_data_dir(dataset: str, data):
 
 
 def load_training_data(dataset: str, data_dir, *, phrases: bool = False,
-                       validation_split=None, cache_dir=None) -> dict:
-    """{"train", "validation"}: Examples for training and for choosing the epoch."""
+                       validation_split=None, cache_dir=None, train_on: str = "train") -> dict:
+    """{"train", "validation"}: Examples for training and for choosing the epoch.
+
+    train_on="train+validation" (a final model) appends the validation texts to the training
+    texts; "validation" is still the same texts, which the run then reports as fit, not held out.
+    """
+    if train_on not in TRAIN_ON:
+        raise ValueError(f"train_on must be one of {TRAIN_ON}; received {train_on!r}")
     if dataset == "imdb":
         splits = sentiment_data.load_imdb(data_dir, cache_dir=cache_dir)
         train, validation = sentiment_data.validation_split(
             splits["train"], validation_split or 0.1, seed=VALIDATION_SEED)
-        return {"train": train, "validation": validation}
-    fine = dataset == "sst5"
-    splits = sentiment_data.load_sst(data_dir, fine=fine)
-    train = load_sst_phrases(data_dir, fine=fine) if phrases else splits["train"]
-    return {"train": train, "validation": splits["dev"]}
+    else:
+        fine = dataset == "sst5"
+        splits = sentiment_data.load_sst(data_dir, fine=fine)
+        train = load_sst_phrases(data_dir, fine=fine) if phrases else splits["train"]
+        validation = splits["dev"]
+    if train_on == BOTH_SPLITS:
+        train = train.joined(validation)
+    return {"train": train, "validation": validation}
 
 
 def load_evaluation_data(dataset: str, data_dir, split: str, *, validation_split=None,

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from apps.common.atomic import atomic_write_json
+from apps.sentiment.config import BOTH_SPLITS
 from apps.sentiment.datasets import load_evaluation_data
 from apps.sentiment.model import RATING, SENTIMENT, rating_classes, stars_of
 
@@ -88,7 +89,8 @@ def evaluate(run_dir, *, split: str = "test", data=None, batch_size: int = 128,
               "data": None if data_dir is None else str(data_dir),
               **classification_report(examples.labels, predicted, examples.label_names),
               "truncated": int(encoded.truncated.sum()), "max_length": encoded.max_length,
-              "no_known_word": int(encoded.no_known_word.sum())}
+              "no_known_word": int(encoded.no_known_word.sum()),
+              "train_on": trained.info.get("train_on", "train")}
     stars = star_report(trained, examples, outputs, predicted)
     if stars is not None:
         report["stars"] = stars
@@ -123,4 +125,8 @@ def format_report(report: dict) -> str:
                      f"{report['max_length']} were read")
     if report["no_known_word"]:
         lines.append(f"{report['no_known_word']:,} texts had no word of the vocabulary")
+    if report["split"] == "validation" and report.get("train_on") == BOTH_SPLITS:
+        lines.append(f"note: this model was trained on these validation texts (--train-on "
+                     f"{BOTH_SPLITS}), so this is its fit to training data, not a held-out "
+                     "score")
     return "\n".join(lines)

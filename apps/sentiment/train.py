@@ -24,7 +24,8 @@ from apps.common.callbacks import read_backup_state, read_history
 from apps.common.errors import UserError
 from apps.common.run_folder import RESUMABLE_CHANGES, RunFiles, check_run_settings
 from apps.sentiment import saved
-from apps.sentiment.config import GLOVE_DIM, HEADS_OF_DATASET, MAX_BIGRAM_VOCABULARY
+from apps.sentiment.config import (BOTH_SPLITS, GLOVE_DIM, HEADS_OF_DATASET,
+                                   MAX_BIGRAM_VOCABULARY)
 from apps.sentiment.data import FINE_LABEL_NAMES
 from apps.sentiment.datasets import describe, load_training_data, resolve_data_dir
 from apps.sentiment.tokens import TOKENIZER_NAME, split_all
@@ -147,8 +148,9 @@ def resume_epoch(files: RunFiles) -> int:
     return 0 if state is None else state.epoch
 
 
-def make_callbacks(files: RunFiles, monitor: str, chief: bool = True):
-    """(best-accuracy checkpoint, epoch timer) for fit_with_recovery's extra_callbacks.
+def make_callbacks(files: RunFiles, monitor: str, chief: bool = True, select: bool = True):
+    """(best-accuracy checkpoint, epoch timer) for fit_with_recovery's extra_callbacks; the
+    timer alone when `select` is False (--train-on train+validation keeps the last epoch).
 
     Workers other than the chief (multi-worker training) must save too (saving reads variables
     collectively), into a scratch folder of their own.
@@ -189,9 +191,11 @@ def make_callbacks(files: RunFiles, monitor: str, chief: bool = True):
             times[str(epoch)] = round(time.perf_counter() - self.started, 3)
             atomic_write_json(self.path, times)
 
+    timer = EpochTimer(folder / saved.TIMING_FILE)
+    if not select:
+        return (timer,)
     best, best_epoch = best_accuracy_so_far(files, monitor)
-    return (BestAccuracyCheckpoint(folder / saved.BEST_ACCURACY_FILE, best, best_epoch),
-            EpochTimer(folder / saved.TIMING_FILE))
+    return (BestAccuracyCheckpoint(folder / saved.BEST_ACCURACY_FILE, best, best_epoch), timer)
 
 
 def read_timing(path: Path) -> dict:
@@ -229,7 +233,9 @@ def train(arguments) -> dict:
     check_arguments(arguments)
     data_dir = resolve_data_dir(arguments.dataset, arguments.data)
     data = load_training_data(arguments.dataset, data_dir, phrases=arguments.phrases,
-                              validation_split=arguments.validation_split)
+                              validation_split=arguments.validation_split,
+                              train_on=arguments.train_on)
+    both = arguments.train_on == BOTH_SPLITS
     from apps.common import training
     from apps.sentiment.batching import TrainingBatches, evaluation_dataset
     from apps.sentiment.model import accuracy_log_name, glove_matrix, model_summary
@@ -239,6 +245,10 @@ def train(arguments) -> dict:
     started = time.perf_counter()
     for name in ("train", "validation"):
         print(describe(name, data[name]), flush=True)
+    if both:
+        print(f"--train-on {BOTH_SPLITS}: the validation texts are part of the training texts; "
+              f"all {arguments.epochs} epochs are trained and the last is kept, and the "
+              "validation accuracy logged is on texts the model trains on", flush=True)
     files = RunFiles(Path(arguments.run_dir))
     settings = run_settings(arguments, data_dir)
     chief = training.is_chief(strategy)  # only the chief writes (multi-worker training)
@@ -299,7 +309,7 @@ def train(arguments) -> dict:
     steps = math.ceil(len(train_ids) / arguments.batch_size)
     print(f"{len(train_ids):,} training texts: {steps:,} batches of {arguments.batch_size} per "
           "epoch" + (", bucketed by length" if uses_bucketing(arguments) else ""), flush=True)
-    callbacks = make_callbacks(files, monitor, chief)
+    callbacks = make_callbacks(files, monitor, chief, select=not both)
     if arguments.embeddings == "glove-50d" and arguments.unseen_neighbours:
         from apps.sentiment.model import glove_rows
         from apps.sentiment.unseen_words import align_callback, neighbour_plan
@@ -332,7 +342,9 @@ def export(files: RunFiles, result, arguments, settings, data, train_encoded, tr
     """Copy the chosen checkpoint to model.keras and write sentiment.json; return its content."""
     from apps.sentiment.model import RATING_VALUES
 
-    candidates = (files.run_dir / saved.BEST_ACCURACY_FILE, files.best_model, files.last_model)
+    both = arguments.train_on == BOTH_SPLITS
+    candidates = ((files.last_model,) if both else
+                  (files.run_dir / saved.BEST_ACCURACY_FILE, files.best_model, files.last_model))
     chosen = next((path for path in candidates if path.exists()), None)
     if chosen is None:
         raise UserError(f"{files.run_dir} holds no checkpoint after training; run the command "
@@ -342,7 +354,7 @@ def export(files: RunFiles, result, arguments, settings, data, train_encoded, tr
     history = result.history
     accuracies = [float(value) for value in history.get(monitor, [])]
     best_epoch = (max(range(len(accuracies)), key=lambda index: (accuracies[index], -index))
-                  if accuracies else None)
+                  if accuracies and not both else None)
     times = read_timing(files.run_dir / saved.TIMING_FILE)
     stars = (10 if arguments.head == "stars" else
              5 if data["train"].label_names == FINE_LABEL_NAMES else None)
@@ -357,7 +369,7 @@ def export(files: RunFiles, result, arguments, settings, data, train_encoded, tr
             "epochs_done": result.epochs_done,
             "best_epoch": None if best_epoch is None else best_epoch + 1,
             "best_validation_accuracy": None if best_epoch is None else accuracies[best_epoch],
-            "validation_accuracy_per_epoch": accuracies,
+            "validation_accuracy_per_epoch": accuracies, "train_on": arguments.train_on,
             "training_seconds": round(sum(float(value) for value in times.values()), 1),
             "seconds_per_epoch": {str(int(epoch) + 1): value for epoch, value in times.items()},
             "settings": settings}
@@ -367,6 +379,8 @@ def export(files: RunFiles, result, arguments, settings, data, train_encoded, tr
 
 def format_summary(info: dict, run_dir: Path) -> str:
     parts = [f"trained {info['epochs_done']} epochs in {info['training_seconds']:.0f} s"]
+    if info.get("train_on") == BOTH_SPLITS:
+        parts.append(f"the last epoch kept (--train-on {BOTH_SPLITS})")
     if info["best_epoch"] is not None:
         parts.append(f"best validation accuracy {info['best_validation_accuracy']:.2%} at epoch "
                      f"{info['best_epoch']}")

@@ -204,7 +204,7 @@ def test_an_interrupted_run_resumes_to_the_same_weights(imdb_data, imdb_run, tmp
                 raise KeyboardInterrupt
 
     monkeypatch.setattr(train_module, "make_callbacks",
-                        lambda *args: (*original(*args), Interrupt()))
+                        lambda *args, **options: (*original(*args, **options), Interrupt()))
     command = ["train", "--dataset", "imdb", "--data", str(imdb_data), "--run-dir",
                str(tmp_path / "run"), *IMDB_TINY, "--save-every-steps", "1"]
     assert run_main(command) == 130
@@ -245,6 +245,30 @@ def test_evaluate_on_the_validation_split_scores_what_chose_the_epoch(imdb_run, 
     info = json.loads((imdb_run / "sentiment.json").read_text())
     assert report["examples"] == 4
     assert report["accuracy"] == pytest.approx(info["best_validation_accuracy"])
+
+
+def test_train_on_train_and_validation_trains_every_text_and_keeps_the_last_epoch(
+        imdb_data, imdb_run, tmp_path, capsys):
+    run_dir = tmp_path / "final"
+    assert run_main(["train", "--dataset", "imdb", "--data", str(imdb_data), "--run-dir",
+                     str(run_dir), "--train-on", "train+validation", *IMDB_TINY]) == 0
+    out = capsys.readouterr().out
+    assert "the last epoch kept" in out and "texts the model trains on" in out
+    info = json.loads((run_dir / "sentiment.json").read_text())
+    held_out = json.loads((imdb_run / "sentiment.json").read_text())
+    assert info["train_on"] == "train+validation" and held_out["train_on"] == "train"
+    assert info["examples"]["train"] == (held_out["examples"]["train"]
+                                         + held_out["examples"]["validation"])
+    assert info["model_file_from"] == "last.keras" and info["best_epoch"] is None
+    assert (run_dir / "model.keras").read_bytes() == (run_dir / "last.keras").read_bytes()
+    assert not (run_dir / "best-accuracy.keras").exists()
+    assert len(info["validation_accuracy_per_epoch"]) == info["epochs_done"] == 2
+    assert run_main(["evaluate", "--run-dir", str(run_dir), "--split", "validation",
+                     "--no-progress"]) == 0
+    assert "note: this model was trained on these validation texts" in capsys.readouterr().out
+    assert run_main(["evaluate", "--run-dir", str(imdb_run), "--split", "validation",
+                     "--no-progress"]) == 0
+    assert "note:" not in capsys.readouterr().out
 
 
 def test_evaluate_sst5_scores_classes_as_one_to_five_stars(sst5_run, capsys):
@@ -370,7 +394,8 @@ def test_sst_phrases_without_trees_point_to_no_phrases(sst_data, tmp_path, capsy
     (["--dataset", "yelp"], "--dataset"),
     (["--dataset", "imdb", "--bigrams", "64", "--max-tokens", "50000"], "--max-tokens <= 46340"),
     (["--dataset", "imdb", "--bigrams", "-1"], "--bigrams"),
-    (["--dataset", "imdb", "--freeze-embeddings"], "--freeze-embeddings needs"),
+    (["--dataset", "imdb", "--embeddings", "none", "--freeze-embeddings"],
+     "--freeze-embeddings needs"),
 ])
 def test_options_that_cannot_work_are_one_error_line(tmp_path, capsys, options, fragment):
     rc = run_main(["train", *options, "--data", str(tmp_path), "--run-dir",

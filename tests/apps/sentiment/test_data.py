@@ -303,3 +303,32 @@ def test_examples_reject_mismatched_lengths_and_out_of_range_labels():
         Examples(["a", "b"], [0])
     with pytest.raises(ValueError, match=r"labels must lie in 0\.\.1"):
         Examples(["a"], [2])
+
+
+def test_joined_examples_keep_order_labels_and_ratings():
+    from apps.sentiment.data import FINE_LABEL_NAMES, Examples
+
+    first = Examples(["a", "b"], [0, 1], [2, 9])
+    second = Examples(["c"], [1], [8])
+    both = first.joined(second)
+    assert both.texts == ["a", "b", "c"] and both.labels.tolist() == [0, 1, 1]
+    assert both.ratings.tolist() == [2, 9, 8]
+    with pytest.raises(ValueError, match="ratings"):
+        first.joined(Examples(["c"], [1]))
+    with pytest.raises(ValueError, match="label names"):
+        first.joined(Examples(["c"], [4], label_names=FINE_LABEL_NAMES))
+
+
+def test_training_data_on_train_and_validation_appends_the_validation_texts(fake_imdb,
+                                                                            tmp_path):
+    from apps.sentiment.datasets import load_training_data
+
+    folder, cache = fake_imdb["folder"], tmp_path / "cache"
+    held_out = load_training_data("imdb", folder, validation_split=0.5, cache_dir=cache)
+    both = load_training_data("imdb", folder, validation_split=0.5, cache_dir=cache,
+                              train_on="train+validation")
+    assert len(held_out["train"]) == len(held_out["validation"]) == 2
+    assert both["validation"] == held_out["validation"]
+    assert both["train"] == held_out["train"].joined(held_out["validation"])
+    with pytest.raises(ValueError, match="train_on"):
+        load_training_data("imdb", folder, cache_dir=cache, train_on="everything")
