@@ -6,6 +6,7 @@
         "There is nothing to like in this movie."
     python -m apps.sentiment train --dataset sst5 --run-dir runs/sentiment-sst5
     python -m apps.sentiment predict --run-dir runs/sentiment-sst5 --file reviews.txt
+    python -m apps.sentiment evaluate --run-dir runs/imdb-1 --run-dir runs/imdb-2   # ensemble
 
 Every problem the user can fix ends with one line `error: ...` on stderr and exit status 2.
 """
@@ -205,9 +206,14 @@ def build_parser():
     evaluate = commands.add_parser(
         "evaluate", help="accuracy, per-class scores and confusion matrix of a trained run",
         description="Score a trained run on the test texts (or the validation texts that "
-                    "chose its epoch); writes evaluation-<split>.json into the run folder.")
-    evaluate.add_argument("--run-dir", required=True, metavar="DIR",
-                          help="folder of a finished train run")
+                    "chose its epoch); writes evaluation-<split>.json into the run folder. "
+                    "With --run-dir given several times, scores the runs' mean prediction (an "
+                    "ensemble) and writes evaluation-<split>-ensemble-of-<N>.json into the "
+                    "first.")
+    evaluate.add_argument("--run-dir", required=True, metavar="DIR", action="append",
+                          help="folder of a finished train run; give it several times (runs "
+                               "of the same data set and head, e.g. other seeds) to average "
+                               "their predicted probabilities")
     evaluate.add_argument("--split", choices=("test", "validation"), default="test",
                           help="test: IMDB test reviews / SST test sentences; validation: the "
                                "held-out IMDB training reviews / SST dev sentences "
@@ -229,8 +235,10 @@ def build_parser():
     predict.add_argument("--file", default=None, metavar="FILE",
                          help="UTF-8 file with one text per line (blank lines skipped); - reads "
                               "standard input")
-    predict.add_argument("--run-dir", required=True, metavar="DIR",
-                         help="folder of a finished train run")
+    predict.add_argument("--run-dir", required=True, metavar="DIR", action="append",
+                         help="folder of a finished train run; give it several times (runs of "
+                              "the same data set and head) to average their predicted "
+                              "probabilities")
     predict.add_argument("--batch-size", type=cli.positive_int, default=64, metavar="N",
                          help="texts per prediction step (default: %(default)s)")
     predict.set_defaults(function=run_predict)
@@ -243,9 +251,9 @@ def run_train(arguments):
 
 
 def run_evaluate(arguments):
+    from apps.sentiment.ensemble import load_runs
     from apps.sentiment.evaluate import evaluate, format_report
-    from apps.sentiment.saved import load_run
-    trained = load_run(arguments.run_dir)
+    trained = load_runs(arguments.run_dir)
     report = evaluate(arguments.run_dir, split=arguments.split, data=arguments.data,
                       batch_size=arguments.batch_size, verbose=not arguments.no_progress,
                       trained=trained)
@@ -253,10 +261,10 @@ def run_evaluate(arguments):
 
 
 def run_predict(arguments):
+    from apps.sentiment.ensemble import load_runs
     from apps.sentiment.predict import format_prediction, predict, read_texts
-    from apps.sentiment.saved import load_run
     texts = read_texts(arguments.texts, arguments.file)
-    trained = load_run(arguments.run_dir)
+    trained = load_runs(arguments.run_dir)
     for prediction in predict(trained, texts, batch_size=arguments.batch_size):
         print(format_prediction(prediction), flush=True)
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from apps.common.atomic import atomic_write_json
+from apps.common.errors import UserError
 from apps.sentiment.config import BOTH_SPLITS
 from apps.sentiment.datasets import load_evaluation_data
 from apps.sentiment.model import RATING, SENTIMENT, rating_classes, stars_of
@@ -68,12 +69,23 @@ def star_report(trained, examples, outputs, predicted) -> dict | None:
 
 def evaluate(run_dir, *, split: str = "test", data=None, batch_size: int = 128,
              verbose: bool = True, trained=None) -> dict:
-    """Score the run on `split`; print and save the report; return it."""
-    from apps.sentiment.batching import predict_in_length_order
-    from apps.sentiment.saved import encode, load_run
+    """Score the run on `split`; save the report; return it.
 
-    trained = trained or load_run(run_dir)
+    run_dir may be a list of run folders: their mean prediction is scored (apps.sentiment.
+    ensemble), and the report, which names them, goes into the first as
+    evaluation-<split>-ensemble-of-<N>.json.
+    """
+    from apps.sentiment.ensemble import Ensemble, load_runs, read_texts
+
+    if trained is None:
+        trained = load_runs(run_dir if isinstance(run_dir, (list, tuple)) else [run_dir])
+    members = trained.members if isinstance(trained, Ensemble) else [trained]
     settings = trained.info.get("settings", {})
+    held_out = {member.info.get("settings", {}).get("validation_split") for member in members}
+    if split == "validation" and len(held_out) > 1:
+        raise UserError("the runs held out different validation texts (validation_split "
+                        f"{', '.join(sorted(map(str, held_out)))}), so some of them trained on "
+                        "what the others are scored on; score the ensemble on --split test")
     if data is not None:
         data_dir = Path(data).expanduser()
     else:
@@ -81,20 +93,25 @@ def evaluate(run_dir, *, split: str = "test", data=None, batch_size: int = 128,
         data_dir = None if recorded in (None, "download") else Path(recorded)
     examples = load_evaluation_data(trained.dataset, data_dir, split,
                                     validation_split=settings.get("validation_split"))
-    encoded = encode(trained.vectorizer, examples.texts)
-    outputs = predict_in_length_order(trained.model, encoded.ids, batch_size,
-                                      verbose=1 if verbose else 0)
+    outputs, encoded = read_texts(trained, examples.texts, batch_size=batch_size,
+                                  verbose=verbose)
     predicted = predicted_labels(outputs[SENTIMENT])
+    trained_on = [member.info.get("train_on", "train") for member in members]
     report = {"dataset": trained.dataset, "split": split, "run_dir": str(trained.run_dir),
               "data": None if data_dir is None else str(data_dir),
               **classification_report(examples.labels, predicted, examples.label_names),
               "truncated": int(encoded.truncated.sum()), "max_length": encoded.max_length,
               "no_known_word": int(encoded.no_known_word.sum()),
-              "train_on": trained.info.get("train_on", "train")}
+              "train_on": BOTH_SPLITS if BOTH_SPLITS in trained_on else "train"}
     stars = star_report(trained, examples, outputs, predicted)
     if stars is not None:
         report["stars"] = stars
-    atomic_write_json(Path(trained.run_dir) / f"evaluation-{split}.json", report)
+    name = f"evaluation-{split}.json"
+    if len(members) > 1:
+        report["ensemble"] = [str(member.run_dir) for member in members]
+        name = f"evaluation-{split}-ensemble-of-{len(members)}.json"
+    report["written_to"] = str(Path(trained.run_dir) / name)
+    atomic_write_json(Path(trained.run_dir) / name, report)
     return report
 
 
@@ -102,8 +119,12 @@ def format_report(report: dict) -> str:
     """The report as a few aligned lines of text."""
     names = report["label_names"]
     width = max(12, *(len(name) + 2 for name in names))
-    lines = [f"{report['dataset']} {report['split']}: {report['examples']:,} texts; accuracy "
-             f"{report['accuracy']:.2%}; macro F1 {report['macro_f1']:.4f}",
+    lines = []
+    if report.get("ensemble"):
+        lines.append(f"ensemble of {len(report['ensemble'])} runs (mean predicted "
+                     f"probabilities): {', '.join(report['ensemble'])}")
+    lines += [f"{report['dataset']} {report['split']}: {report['examples']:,} texts; accuracy "
+              f"{report['accuracy']:.2%}; macro F1 {report['macro_f1']:.4f}",
              f"{'':{width}}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>10}"]
     for name in names:
         scores = report["per_class"][name]
@@ -126,7 +147,8 @@ def format_report(report: dict) -> str:
     if report["no_known_word"]:
         lines.append(f"{report['no_known_word']:,} texts had no word of the vocabulary")
     if report["split"] == "validation" and report.get("train_on") == BOTH_SPLITS:
-        lines.append(f"note: this model was trained on these validation texts (--train-on "
+        lines.append(f"note: {'a run of the ensemble' if report.get('ensemble') else 'this model'}"
+                     f" was trained on these validation texts (--train-on "
                      f"{BOTH_SPLITS}), so this is its fit to training data, not a held-out "
                      "score")
     return "\n".join(lines)

@@ -97,14 +97,13 @@ def read_lines(file) -> list:
 
 
 def predict(trained, texts, *, batch_size: int = 64) -> list:
-    """A Prediction per text, from a loaded run (apps.sentiment.saved.TrainedRun)."""
-    from apps.sentiment.batching import predict_in_length_order
+    """A Prediction per text, from a loaded run (apps.sentiment.saved.TrainedRun) or several
+    (apps.sentiment.ensemble.Ensemble: their mean probabilities)."""
+    from apps.sentiment.ensemble import read_texts
     from apps.sentiment.evaluate import predicted_labels
     from apps.sentiment.model import RATING, SENTIMENT, stars_of
-    from apps.sentiment.saved import encode
 
-    encoded = encode(trained.vectorizer, texts)
-    outputs = predict_in_length_order(trained.model, encoded.ids, batch_size)
+    outputs, encoded = read_texts(trained, texts, batch_size=batch_size)
     sentiment = np.asarray(outputs[SENTIMENT])
     labels = predicted_labels(sentiment)
     names = trained.label_names

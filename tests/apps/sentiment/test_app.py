@@ -2,6 +2,7 @@
 resuming an interrupted run, and one-line errors for bad input."""
 import json
 import re
+import shutil
 
 import numpy as np
 import pytest
@@ -276,6 +277,89 @@ def test_evaluate_sst5_scores_classes_as_one_to_five_stars(sst5_run, capsys):
     output = capsys.readouterr().out
     assert "sst5 test: 16 texts" in output and "stars (1-5)" in output
     assert "very negative" in output
+
+
+# ---------------------------------------------------------------------------- ensemble
+@pytest.fixture(scope="module")
+def imdb_run_seed_4(imdb_data, tmp_path_factory):
+    run_dir = tmp_path_factory.mktemp("runs") / "imdb-seed-4"
+    rc = run_main(["train", "--dataset", "imdb", "--data", str(imdb_data), "--run-dir",
+                   str(run_dir), *IMDB_TINY, "--seed", "4", "--max-length", "16"])
+    assert rc == 0
+    return run_dir
+
+
+def test_an_ensemble_scores_the_mean_of_its_runs_probabilities(imdb_run, imdb_run_seed_4,
+                                                                capsys):
+    from apps.sentiment.data import load_imdb
+    from apps.sentiment.model import RATING, RATING_VALUES, SENTIMENT, stars_of
+    from apps.sentiment.saved import encode, load_run
+
+    runs = [imdb_run, imdb_run_seed_4]
+    assert run_main(["evaluate", "--run-dir", str(runs[0]), "--run-dir", str(runs[1]),
+                     "--no-progress"]) == 0
+    output = capsys.readouterr().out
+    assert output.startswith(f"ensemble of 2 runs (mean predicted probabilities): {runs[0]}, "
+                             f"{runs[1]}")
+    report = json.loads((runs[0] / "evaluation-test-ensemble-of-2.json").read_text())
+    assert report["ensemble"] == [str(run) for run in runs]
+    # The same figures by hand: each run reads the texts with its own vectorizer (the second
+    # keeps 16 tokens, the first 24), then the probabilities are averaged.
+    test = load_imdb(report["data"])["test"]
+    sentiment, rating = 0, 0
+    for run in runs:
+        trained = load_run(run)
+        outputs = trained.model.predict(encode(trained.vectorizer, test.texts).ids, verbose=0)
+        sentiment, rating = sentiment + outputs[SENTIMENT] / 2, rating + outputs[RATING] / 2
+    labels = (sentiment[:, 0] >= 0.5).astype(int)
+    assert report["accuracy"] == pytest.approx(np.mean(labels == test.labels))
+    assert report["confusion_matrix"][1][1] == int(np.sum((labels == 1) & (test.labels == 1)))
+    stars = stars_of(rating, RATING_VALUES)
+    assert report["stars"]["mean_absolute_error"] == pytest.approx(
+        np.mean(np.abs(stars - test.ratings)), abs=1e-6)
+    assert report["max_length"] == 16  # the shortest reading decides "truncated"
+
+
+def test_an_ensemble_on_validation_needs_the_same_held_out_texts(imdb_run, imdb_run_seed_4,
+                                                                 tmp_path, capsys):
+    assert run_main(["evaluate", "--run-dir", str(imdb_run), "--run-dir", str(imdb_run_seed_4),
+                     "--split", "validation", "--no-progress"]) == 0
+    report = json.loads((imdb_run / "evaluation-validation-ensemble-of-2.json").read_text())
+    assert report["examples"] == 4
+    other = tmp_path / "other-split"
+    shutil.copytree(imdb_run_seed_4, other)
+    info = json.loads((other / "sentiment.json").read_text())
+    info["settings"]["validation_split"] = 0.2
+    (other / "sentiment.json").write_text(json.dumps(info))
+    rc = run_main(["evaluate", "--run-dir", str(imdb_run), "--run-dir", str(other),
+                   "--split", "validation", "--no-progress"])
+    assert_one_error_line(capsys, rc, "held out different validation texts", "--split test")
+
+
+def test_predict_with_several_runs_prints_their_mean_probability(imdb_run, imdb_run_seed_4,
+                                                                 capsys):
+    positives = []
+    for runs in ([imdb_run], [imdb_run_seed_4], [imdb_run, imdb_run_seed_4]):
+        argv = ["predict", NOTHING_TO_LIKE]
+        for run in runs:
+            argv += ["--run-dir", str(run)]
+        assert run_main(argv) == 0
+        line = capsys.readouterr().out.strip().splitlines()[0]
+        label, probability = re.match(r"(positive|negative) \(probability ([01]\.\d\d)\)",
+                                      line).groups()
+        positives.append(float(probability) if label == "positive" else 1 - float(probability))
+    assert positives[2] == pytest.approx((positives[0] + positives[1]) / 2, abs=0.011)
+
+
+def test_an_ensemble_of_different_heads_or_one_run_twice_is_one_error_line(
+        imdb_run, sst5_run, capsys):
+    rc = run_main(["evaluate", "--run-dir", str(imdb_run), "--run-dir", str(sst5_run),
+                   "--no-progress"])
+    assert_one_error_line(capsys, rc, f"--run-dir {sst5_run} cannot join an ensemble",
+                          "data set is 'sst5', not 'imdb'")
+    rc = run_main(["predict", "--run-dir", str(imdb_run), "--run-dir", str(imdb_run),
+                   NOTHING_TO_LIKE])
+    assert_one_error_line(capsys, rc, f"--run-dir {imdb_run} is given twice")
 
 
 # ----------------------------------------------------------------------------- predict
