@@ -14,6 +14,15 @@ run: for every seed, `python -m apps.sentiment train --dataset D --seed S --run-
     the training time (sum of the epochs' times in timing.json) and the wall time of this call;
     then mean, sample standard deviation, min and max, and the exact commands. Writes
     ROOT/results-D[-TAG].json.
+ensemble: python benchmarks/sentiment.py ensemble --runs DIR... --size 3 [--data PATH]
+    reads the validation and test texts with each finished run once (its predicted
+    probabilities are kept in DIR/predictions-<split>.npz and reused), then scores every run
+    alone and the mean prediction of each consecutive group of --size runs (what `python -m
+    apps.sentiment evaluate --run-dir A --run-dir B ...` computes): prints per group the
+    members' validation and test accuracy and the ensemble's, then the mean, sample standard
+    deviation, min and max over the groups, the training time of a group (the sum of its
+    runs'), and the equivalent evaluate commands. Writes ROOT/results-ensemble-<dataset>-of-N.json
+    beside the first run (ROOT = its parent folder).
 probe: times training steps of the data set's default model on its real data without writing
     a run: the batches of one epoch are planned exactly as `train` plans them (length buckets),
     --steps of them are drawn at random (after 3 warm-up steps) and timed one by one; prints
@@ -30,6 +39,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -150,6 +160,123 @@ def print_table(result: dict) -> None:
         print(f"  {command}")
 
 
+# ------------------------------------------------------------------------------ ensemble
+def run_predictions(run_dir: Path, split: str, examples_of) -> dict:
+    """{output name: probabilities} of the run for the split, computed once and kept."""
+    import numpy as np
+
+    cache = run_dir / f"predictions-{split}.npz"
+    model_file = run_dir / "model.keras"
+    if cache.exists() and cache.stat().st_mtime >= model_file.stat().st_mtime:
+        with np.load(cache) as stored:
+            return {name: stored[name] for name in stored.files}
+    from apps.sentiment.ensemble import read_texts
+    from apps.sentiment.saved import load_run
+
+    trained = load_run(run_dir)
+    examples = examples_of(trained, split)
+    started = time.perf_counter()
+    outputs, _ = read_texts(trained, examples.texts, batch_size=128)
+    print(f"{run_dir} {split}: {len(examples.texts):,} texts read in "
+          f"{time.perf_counter() - started:.0f} s", flush=True)
+    np.savez(cache, **outputs)
+    return outputs
+
+
+def scores(outputs: dict, examples) -> dict:
+    import numpy as np
+    from apps.sentiment.evaluate import predicted_labels
+    from apps.sentiment.model import RATING, RATING_VALUES, SENTIMENT, stars_of
+
+    labels = predicted_labels(outputs[SENTIMENT])
+    result = {"accuracy": float(np.mean(labels == examples.labels))}
+    if RATING in outputs:
+        stars = stars_of(outputs[RATING], RATING_VALUES)
+        result["stars_mae"] = float(np.mean(np.abs(stars - examples.ratings)))
+    return result
+
+
+def ensemble(arguments) -> dict:
+    import numpy as np
+    from apps.sentiment.datasets import load_evaluation_data
+    from apps.sentiment.ensemble import check_members
+    from apps.sentiment.saved import load_run
+
+    runs = [Path(run) for run in arguments.runs]
+    if len(runs) < arguments.size or len(runs) % arguments.size:
+        sys.exit(f"error: {len(runs)} runs do not make groups of {arguments.size}")
+    infos = [json.loads((run / "sentiment.json").read_text(encoding="utf-8")) for run in runs]
+    loaded = {}
+
+    def examples_of(trained, split):
+        key = (trained.dataset, split)
+        if key not in loaded:
+            settings = trained.info.get("settings", {})
+            recorded = arguments.data or settings.get("data")
+            loaded[key] = load_evaluation_data(
+                trained.dataset, None if recorded in (None, "download") else Path(recorded),
+                split, validation_split=settings.get("validation_split"))
+        return loaded[key]
+
+    groups = [runs[start:start + arguments.size] for start in range(0, len(runs),
+                                                                     arguments.size)]
+    info_of = dict(zip(runs, infos))
+    for group in groups:  # the same data set and head, no run twice (as evaluate checks)
+        check_members([SimpleNamespace(run_dir=run, info=info_of[run]) for run in group])
+    first = load_run(runs[0])
+    examples = {split: examples_of(first, split) for split in ("validation", "test")}
+    predictions = {(run, split): run_predictions(run, split, examples_of)
+                   for run in runs for split in ("validation", "test")}
+    rows = []
+    for group in groups:
+        row = {"runs": [str(run) for run in group],
+               "seeds": [info_of[run].get("settings", {}).get("seed") for run in group],
+               "training_seconds": sum(info_of[run]["training_seconds"]
+                                       for run in group)}
+        for split in ("validation", "test"):
+            alone = [scores(predictions[run, split], examples[split]) for run in group]
+            names = predictions[group[0], split].keys()
+            mean = {name: np.mean([predictions[run, split][name] for run in group], axis=0)
+                    for name in names}
+            row[split] = {"members": [item["accuracy"] for item in alone],
+                          "ensemble": scores(mean, examples[split])}
+        rows.append(row)
+    tests = [row["test"]["ensemble"]["accuracy"] for row in rows]
+    singles = [accuracy for row in rows for accuracy in row["test"]["members"]]
+    result = {"dataset": first.dataset, "size": arguments.size, "groups": rows,
+              "test_accuracy": summary(tests), "single_run_test_accuracy": summary(singles),
+              "commands": [" ".join(["python -m apps.sentiment evaluate"]
+                                    + [f"--run-dir {run}" for run in row["runs"]]
+                                    + ["--split test"]) for row in rows]}
+    out = runs[0].parent / f"results-ensemble-{first.dataset}-of-{arguments.size}.json"
+    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(f"\n{first.dataset}: ensembles of {arguments.size} runs (mean predicted "
+          "probabilities)")
+    print("| seeds | validation: runs alone | validation: ensemble | test: runs alone "
+          "| **test: ensemble** | training time |")
+    print("|---|---|---|---|---|---|")
+    for row in rows:
+        def alone(split):
+            return " / ".join(f"{value:.2%}" for value in row[split]["members"])
+        print(f"| {', '.join(map(str, row['seeds']))} | {alone('validation')} "
+              f"| {row['validation']['ensemble']['accuracy']:.2%} | {alone('test')} "
+              f"| **{row['test']['ensemble']['accuracy']:.2%}** "
+              f"| {row['training_seconds'] / 60:.1f} min |")
+    summary_of = result["test_accuracy"]
+    print(f"ensembles: test mean {summary_of['mean']:.2%}, std {summary_of['std']:.2%} "
+          f"(min {summary_of['min']:.2%}, max {summary_of['max']:.2%}); the same runs alone: "
+          f"mean {result['single_run_test_accuracy']['mean']:.2%}, std "
+          f"{result['single_run_test_accuracy']['std']:.2%}")
+    if all("stars_mae" in row["test"]["ensemble"] for row in rows):
+        print("ensembles' star rating mean absolute error: " + ", ".join(
+            f"{row['test']['ensemble']['stars_mae']:.3f}" for row in rows))
+    print("the same figures one ensemble at a time:")
+    for command in result["commands"]:
+        print(f"  {command}")
+    print(f"written to {out}")
+    return result
+
+
 # --------------------------------------------------------------------------------- probe
 def probe(arguments) -> dict:
     """Seconds per training step of the default model on the real data (see the docstring)."""
@@ -228,6 +355,12 @@ def main(argv=None):
     runner.add_argument("--data", default=None, help="the data set's folder (default: shared)")
     runner.add_argument("--tag", default=None,
                         help="name part of the run folders (default: from the extra options)")
+    grouper = commands.add_parser("ensemble", help="score runs alone and in groups")
+    grouper.add_argument("--runs", nargs="+", required=True, metavar="DIR",
+                         help="finished run folders, grouped in the order given")
+    grouper.add_argument("--size", type=int, default=3, help="runs per ensemble (default 3)")
+    grouper.add_argument("--data", default=None, help="the data set's folder (default: the "
+                         "runs' own)")
     prober = commands.add_parser("probe", help="seconds per training step, no run written")
     prober.add_argument("--dataset", choices=DATASETS, default="imdb")
     prober.add_argument("--batch-size", type=int, default=None)
@@ -237,6 +370,10 @@ def main(argv=None):
     overrides = [option for option in overrides if option != "--"]
     if arguments.command == "run":
         return run(arguments, overrides)
+    if arguments.command == "ensemble":
+        if overrides:
+            parser.error(f"unrecognized arguments: {' '.join(overrides)}")
+        return ensemble(arguments)
     arguments.overrides = overrides
     return probe(arguments)
 

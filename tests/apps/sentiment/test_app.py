@@ -336,6 +336,35 @@ def test_an_ensemble_on_validation_needs_the_same_held_out_texts(imdb_run, imdb_
     assert_one_error_line(capsys, rc, "held out different validation texts", "--split test")
 
 
+def test_the_ensemble_benchmark_agrees_with_evaluate(imdb_run, imdb_run_seed_4, capsys):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[3] / "benchmarks" / "sentiment.py"
+    spec = importlib.util.spec_from_file_location("sentiment_benchmark", path)
+    benchmark = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(benchmark)
+    result = benchmark.main(["ensemble", "--runs", str(imdb_run), str(imdb_run_seed_4),
+                             "--size", "2"])
+    assert "ensembles: test mean" in capsys.readouterr().out
+    for split in ("test", "validation"):
+        assert run_main(["evaluate", "--run-dir", str(imdb_run), "--run-dir",
+                         str(imdb_run_seed_4), "--split", split, "--no-progress"]) == 0
+        report = json.loads((imdb_run / f"evaluation-{split}-ensemble-of-2.json").read_text())
+        group = result["groups"][0][split]
+        assert group["ensemble"]["accuracy"] == pytest.approx(report["accuracy"])
+        assert group["ensemble"]["stars_mae"] == pytest.approx(
+            report["stars"]["mean_absolute_error"], abs=1e-6)
+        for run, accuracy in zip((imdb_run, imdb_run_seed_4), group["members"]):
+            assert run_main(["evaluate", "--run-dir", str(run), "--split", split,
+                             "--no-progress"]) == 0
+            alone = json.loads((run / f"evaluation-{split}.json").read_text())
+            assert accuracy == pytest.approx(alone["accuracy"])
+    assert (imdb_run / "predictions-test.npz").exists()
+    assert benchmark.main(["ensemble", "--runs", str(imdb_run), str(imdb_run_seed_4),
+                           "--size", "2"]) == result  # from the kept predictions
+
+
 def test_predict_with_several_runs_prints_their_mean_probability(imdb_run, imdb_run_seed_4,
                                                                  capsys):
     positives = []
