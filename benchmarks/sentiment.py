@@ -39,7 +39,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -161,85 +160,79 @@ def print_table(result: dict) -> None:
 
 
 # ------------------------------------------------------------------------------ ensemble
-def run_predictions(run_dir: Path, split: str, examples_of) -> dict:
-    """{output name: probabilities} of the run for the split, computed once and kept."""
+SCORED_SPLITS = ("validation", "test")
+
+
+def run_predictions(run_dir: Path, split: str, examples) -> dict:
+    """{output name: probabilities} of the run for the split's examples, computed once and
+    kept in run_dir/predictions-<split>.npz (recomputed when model.keras is newer)."""
     import numpy as np
 
     cache = run_dir / f"predictions-{split}.npz"
-    model_file = run_dir / "model.keras"
-    if cache.exists() and cache.stat().st_mtime >= model_file.stat().st_mtime:
+    if cache.exists() and cache.stat().st_mtime >= (run_dir / "model.keras").stat().st_mtime:
         with np.load(cache) as stored:
             return {name: stored[name] for name in stored.files}
     from apps.sentiment.ensemble import read_texts
     from apps.sentiment.saved import load_run
 
-    trained = load_run(run_dir)
-    examples = examples_of(trained, split)
     started = time.perf_counter()
-    outputs, _ = read_texts(trained, examples.texts, batch_size=128)
+    outputs, _ = read_texts(load_run(run_dir), examples.texts, batch_size=128)
     print(f"{run_dir} {split}: {len(examples.texts):,} texts read in "
           f"{time.perf_counter() - started:.0f} s", flush=True)
     np.savez(cache, **outputs)
     return outputs
 
 
-def scores(outputs: dict, examples) -> dict:
+def scores(outputs: dict, examples, run) -> dict:
+    """Accuracy, and the star error where the run predicts stars, as evaluate computes them."""
     import numpy as np
-    from apps.sentiment.evaluate import predicted_labels
-    from apps.sentiment.model import RATING, RATING_VALUES, SENTIMENT, stars_of
+    from apps.sentiment.evaluate import predicted_labels, star_report
+    from apps.sentiment.model import SENTIMENT
 
     labels = predicted_labels(outputs[SENTIMENT])
     result = {"accuracy": float(np.mean(labels == examples.labels))}
-    if RATING in outputs:
-        stars = stars_of(outputs[RATING], RATING_VALUES)
-        result["stars_mae"] = float(np.mean(np.abs(stars - examples.ratings)))
+    stars = star_report(run, examples, outputs, labels)
+    if stars is not None:
+        result["stars_mae"] = stars["mean_absolute_error"]
     return result
 
 
 def ensemble(arguments) -> dict:
     import numpy as np
-    from apps.sentiment.datasets import load_evaluation_data
     from apps.sentiment.ensemble import check_members
-    from apps.sentiment.saved import load_run
+    from apps.sentiment.evaluate import evaluation_data_dir, evaluation_examples
+    from apps.sentiment.saved import RunInfo
 
-    runs = [Path(run) for run in arguments.runs]
+    class Run(RunInfo):  # what sentiment.json says of a run, without loading its model
+        def __init__(self, run_dir: Path):
+            self.run_dir = run_dir
+            self.info = json.loads((run_dir / "sentiment.json").read_text(encoding="utf-8"))
+
+    runs = [Run(Path(run)) for run in arguments.runs]
     if len(runs) < arguments.size or len(runs) % arguments.size:
         sys.exit(f"error: {len(runs)} runs do not make groups of {arguments.size}")
-    infos = [json.loads((run / "sentiment.json").read_text(encoding="utf-8")) for run in runs]
-    loaded = {}
-
-    def examples_of(trained, split):
-        key = (trained.dataset, split)
-        if key not in loaded:
-            settings = trained.info.get("settings", {})
-            recorded = arguments.data or settings.get("data")
-            loaded[key] = load_evaluation_data(
-                trained.dataset, None if recorded in (None, "download") else Path(recorded),
-                split, validation_split=settings.get("validation_split"))
-        return loaded[key]
-
-    groups = [runs[start:start + arguments.size] for start in range(0, len(runs),
-                                                                     arguments.size)]
-    info_of = dict(zip(runs, infos))
+    groups = [runs[start:start + arguments.size]
+              for start in range(0, len(runs), arguments.size)]
     for group in groups:  # the same data set and head, no run twice (as evaluate checks)
-        check_members([SimpleNamespace(run_dir=run, info=info_of[run]) for run in group])
-    first = load_run(runs[0])
-    examples = {split: examples_of(first, split) for split in ("validation", "test")}
-    predictions = {(run, split): run_predictions(run, split, examples_of)
-                   for run in runs for split in ("validation", "test")}
+        check_members(group)
+    first = runs[0]
+    data_dir = evaluation_data_dir(first.info, arguments.data)
+    examples = {split: evaluation_examples(first.info, split, data_dir)
+                for split in SCORED_SPLITS}
+    predictions = {(run.run_dir, split): run_predictions(run.run_dir, split, examples[split])
+                   for run in runs for split in SCORED_SPLITS}
     rows = []
     for group in groups:
-        row = {"runs": [str(run) for run in group],
-               "seeds": [info_of[run].get("settings", {}).get("seed") for run in group],
-               "training_seconds": sum(info_of[run]["training_seconds"]
-                                       for run in group)}
-        for split in ("validation", "test"):
-            alone = [scores(predictions[run, split], examples[split]) for run in group]
-            names = predictions[group[0], split].keys()
-            mean = {name: np.mean([predictions[run, split][name] for run in group], axis=0)
-                    for name in names}
-            row[split] = {"members": [item["accuracy"] for item in alone],
-                          "ensemble": scores(mean, examples[split])}
+        row = {"runs": [str(run.run_dir) for run in group],
+               "seeds": [run.info.get("settings", {}).get("seed") for run in group],
+               "training_seconds": sum(run.info["training_seconds"] for run in group)}
+        for split in SCORED_SPLITS:
+            outputs = [predictions[run.run_dir, split] for run in group]
+            mean = {name: np.mean([each[name] for each in outputs], axis=0)
+                    for name in outputs[0]}
+            row[split] = {"members": [scores(each, examples[split], first)["accuracy"]
+                                      for each in outputs],
+                          "ensemble": scores(mean, examples[split], first)}
         rows.append(row)
     tests = [row["test"]["ensemble"]["accuracy"] for row in rows]
     singles = [accuracy for row in rows for accuracy in row["test"]["members"]]
@@ -248,7 +241,7 @@ def ensemble(arguments) -> dict:
               "commands": [" ".join(["python -m apps.sentiment evaluate"]
                                     + [f"--run-dir {run}" for run in row["runs"]]
                                     + ["--split test"]) for row in rows]}
-    out = runs[0].parent / f"results-ensemble-{first.dataset}-of-{arguments.size}.json"
+    out = first.run_dir.parent / f"results-ensemble-{first.dataset}-of-{arguments.size}.json"
     out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(f"\n{first.dataset}: ensembles of {arguments.size} runs (mean predicted "
           "probabilities)")

@@ -16,11 +16,13 @@ from pathlib import Path
 import numpy as np
 
 from apps.common.errors import UserError
+from apps.sentiment.saved import Encoded, RunInfo, encode, load_run
 
 
 @dataclasses.dataclass
-class Ensemble:
-    """Trained runs (apps.sentiment.saved.TrainedRun) predicted together."""
+class Ensemble(RunInfo):
+    """Trained runs (apps.sentiment.saved.TrainedRun) predicted together; what they predict
+    (data set, head, labels) is the first run's, which check_members makes everyone's."""
 
     members: list
 
@@ -29,24 +31,8 @@ class Ensemble:
         return Path(self.members[0].run_dir)
 
     @property
-    def run_dirs(self) -> list:
-        return [str(member.run_dir) for member in self.members]
-
-    @property
     def info(self) -> dict:
         return self.members[0].info
-
-    @property
-    def dataset(self) -> str:
-        return self.members[0].dataset
-
-    @property
-    def head(self) -> str:
-        return self.members[0].head
-
-    @property
-    def label_names(self) -> tuple:
-        return self.members[0].label_names
 
 
 # What every member must share, as (sentiment.json key, what the error calls it).
@@ -75,8 +61,6 @@ def check_members(members) -> None:
 
 def load_runs(run_dirs):
     """One run (a TrainedRun) or several (an Ensemble), loaded and checked."""
-    from apps.sentiment.saved import load_run
-
     run_dirs = list(run_dirs)
     if len(run_dirs) == 1:
         return load_run(run_dirs[0])
@@ -89,29 +73,24 @@ def read_texts(trained, texts, *, batch_size: int, verbose: bool = False):
     """(outputs, encoded) for `texts`: {output name: probabilities} and the Encoded whose
     tokens, known and max_length the notes use. For an Ensemble, the member mean."""
     from apps.sentiment.batching import predict_in_length_order
-    from apps.sentiment.saved import Encoded, encode
 
-    members = trained.members if isinstance(trained, Ensemble) else [trained]
-    total, encodings = None, []
+    members = trained.members
+    results = []
     for number, member in enumerate(members, start=1):
         if verbose and len(members) > 1:
             print(f"run {number} of {len(members)}: {member.run_dir}", flush=True)
         encoded = encode(member.vectorizer, texts)
         outputs = predict_in_length_order(member.model, encoded.ids, batch_size,
                                           verbose=1 if verbose else 0)
-        outputs = {name: np.asarray(values, dtype=np.float64) for name, values in outputs.items()}
-        if total is None:
-            total = outputs
-        else:
-            if set(outputs) != set(total):
-                raise UserError(f"{member.run_dir}: its model's outputs {sorted(outputs)} differ "
-                                f"from the first run's {sorted(total)}")
-            for name in total:
-                total[name] += outputs[name]
-        encodings.append(encoded)
-    mean = {name: (values / len(members)).astype(np.float32) for name, values in total.items()}
-    if len(encodings) == 1:
-        return mean, encodings[0]
+        if results and set(outputs) != set(results[0][0]):
+            raise UserError(f"{member.run_dir}: its model's outputs {sorted(outputs)} differ "
+                            f"from the first run's {sorted(results[0][0])}")
+        results.append((outputs, encoded))
+    if len(results) == 1:
+        return results[0]
+    mean = {name: np.mean([outputs[name] for outputs, _ in results], axis=0, dtype=np.float64)
+            .astype(np.float32) for name in results[0][0]}
+    encodings = [encoded for _, encoded in results]
     shortest = min(encodings, key=lambda encoded: encoded.max_length)
     known = np.max([encoded.known for encoded in encodings], axis=0)
     return mean, Encoded(shortest.ids, shortest.tokens, known, shortest.max_length)

@@ -67,6 +67,21 @@ def star_report(trained, examples, outputs, predicted) -> dict | None:
     return None
 
 
+def evaluation_data_dir(info: dict, data=None):
+    """Where the texts to score are: `data` if given, else where the run was trained from
+    (None: the download cache)."""
+    if data is not None:
+        return Path(data).expanduser()
+    recorded = info.get("settings", {}).get("data")
+    return None if recorded in (None, "download") else Path(recorded)
+
+
+def evaluation_examples(info: dict, split: str, data_dir):
+    """The Examples of `split` for a run with this sentiment.json (its held-out share)."""
+    return load_evaluation_data(info["dataset"], data_dir, split,
+                                validation_split=info.get("settings", {}).get("validation_split"))
+
+
 def evaluate(run_dir, *, split: str = "test", data=None, batch_size: int = 128,
              verbose: bool = True, trained=None) -> dict:
     """Score the run on `split`; save the report; return it.
@@ -75,24 +90,18 @@ def evaluate(run_dir, *, split: str = "test", data=None, batch_size: int = 128,
     ensemble), and the report, which names them, goes into the first as
     evaluation-<split>-ensemble-of-<N>.json.
     """
-    from apps.sentiment.ensemble import Ensemble, load_runs, read_texts
+    from apps.sentiment.ensemble import load_runs, read_texts
 
     if trained is None:
         trained = load_runs(run_dir if isinstance(run_dir, (list, tuple)) else [run_dir])
-    members = trained.members if isinstance(trained, Ensemble) else [trained]
-    settings = trained.info.get("settings", {})
+    members = trained.members
     held_out = {member.info.get("settings", {}).get("validation_split") for member in members}
     if split == "validation" and len(held_out) > 1:
         raise UserError("the runs held out different validation texts (validation_split "
                         f"{', '.join(sorted(map(str, held_out)))}), so some of them trained on "
                         "what the others are scored on; score the ensemble on --split test")
-    if data is not None:
-        data_dir = Path(data).expanduser()
-    else:
-        recorded = settings.get("data")
-        data_dir = None if recorded in (None, "download") else Path(recorded)
-    examples = load_evaluation_data(trained.dataset, data_dir, split,
-                                    validation_split=settings.get("validation_split"))
+    data_dir = evaluation_data_dir(trained.info, data)
+    examples = evaluation_examples(trained.info, split, data_dir)
     outputs, encoded = read_texts(trained, examples.texts, batch_size=batch_size,
                                   verbose=verbose)
     predicted = predicted_labels(outputs[SENTIMENT])
@@ -110,7 +119,6 @@ def evaluate(run_dir, *, split: str = "test", data=None, batch_size: int = 128,
     if len(members) > 1:
         report["ensemble"] = [str(member.run_dir) for member in members]
         name = f"evaluation-{split}-ensemble-of-{len(members)}.json"
-    report["written_to"] = str(Path(trained.run_dir) / name)
     atomic_write_json(Path(trained.run_dir) / name, report)
     return report
 

@@ -33,14 +33,8 @@ SETTINGS_VERSION = 1
 UNKNOWN_ID = 1
 
 
-@dataclasses.dataclass
-class TrainedRun:
-    """A trained classifier with its vectorizer and what sentiment.json says about it."""
-
-    run_dir: Path
-    model: object  # keras.Model: "tokens" (batch, time) -> {"sentiment", ["rating"]}
-    vectorizer: object  # keras.layers.TextVectorization
-    info: dict  # sentiment.json
+class RunInfo:
+    """What a run's sentiment.json (self.info) says it predicts."""
 
     @property
     def dataset(self) -> str:
@@ -53,6 +47,21 @@ class TrainedRun:
     @property
     def label_names(self) -> tuple:
         return tuple(self.info["label_names"])
+
+
+@dataclasses.dataclass
+class TrainedRun(RunInfo):
+    """A trained classifier with its vectorizer and what sentiment.json says about it."""
+
+    run_dir: Path
+    model: object  # keras.Model: "tokens" (batch, time) -> {"sentiment", ["rating"]}
+    vectorizer: object  # keras.layers.TextVectorization
+    info: dict  # sentiment.json
+
+    @property
+    def members(self) -> list:
+        """The runs whose predictions are averaged (apps.sentiment.ensemble): this one."""
+        return [self]
 
     @property
     def max_length(self) -> int:
