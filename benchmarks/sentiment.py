@@ -198,8 +198,7 @@ def scores(outputs: dict, examples, run) -> dict:
 
 
 def ensemble(arguments) -> dict:
-    import numpy as np
-    from apps.sentiment.ensemble import check_members
+    from apps.sentiment.ensemble import check_members, mean_outputs
     from apps.sentiment.evaluate import evaluation_data_dir, evaluation_examples
     from apps.sentiment.saved import RunInfo
 
@@ -228,8 +227,7 @@ def ensemble(arguments) -> dict:
                "training_seconds": sum(run.info["training_seconds"] for run in group)}
         for split in SCORED_SPLITS:
             outputs = [predictions[run.run_dir, split] for run in group]
-            mean = {name: np.mean([each[name] for each in outputs], axis=0)
-                    for name in outputs[0]}
+            mean = mean_outputs(outputs)
             row[split] = {"members": [scores(each, examples[split], first)["accuracy"]
                                       for each in outputs],
                           "ensemble": scores(mean, examples[split], first)}

@@ -69,6 +69,13 @@ def load_runs(run_dirs):
     return Ensemble(members)
 
 
+def mean_outputs(outputs_of_runs) -> dict:
+    """The runs' mean prediction: {output name: mean probabilities}, averaged in float64."""
+    first = outputs_of_runs[0]
+    return {name: np.mean([outputs[name] for outputs in outputs_of_runs], axis=0,
+                          dtype=np.float64).astype(np.float32) for name in first}
+
+
 def read_texts(trained, texts, *, batch_size: int, verbose: bool = False):
     """(outputs, encoded) for `texts`: {output name: probabilities} and the Encoded whose
     tokens, known and max_length the notes use. For an Ensemble, the member mean."""
@@ -88,8 +95,7 @@ def read_texts(trained, texts, *, batch_size: int, verbose: bool = False):
         results.append((outputs, encoded))
     if len(results) == 1:
         return results[0]
-    mean = {name: np.mean([outputs[name] for outputs, _ in results], axis=0, dtype=np.float64)
-            .astype(np.float32) for name in results[0][0]}
+    mean = mean_outputs([outputs for outputs, _ in results])
     encodings = [encoded for _, encoded in results]
     shortest = min(encodings, key=lambda encoded: encoded.max_length)
     known = np.max([encoded.known for encoded in encodings], axis=0)
