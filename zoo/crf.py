@@ -219,10 +219,14 @@ class CRF(keras.layers.Layer):
         # The loss differentiates through this loop: the backend's RNN loop, not ops.scan, since
         # Keras's TensorFlow scan gives its while-loop no maximum_iterations, without which the
         # gradient's accumulators cannot be compiled with XLA (`--xla`, jit_compile=True).
-        sequence = self._time_major(potentials, prefix)
-        _, alphas, (alpha,) = keras_backend.rnn(step, sequence, [alpha0], time_major=True,
-                                                input_length=sequence.shape[0])
-        return alphas, alpha
+        # Batch-major in and out (time_major=False): with time_major=True and an unknown number
+        # of steps, Keras's TensorFlow rnn takes its input_length from inputs.shape[1], which is
+        # then the batch size, and stops after that many steps when the batch size is static
+        # (a traced function with shape (B, None, tags)); batch-major, shape[1] is the time.
+        sequence = ops.transpose(self._time_major(potentials, prefix), (1, 0, 2))
+        _, alphas, (alpha,) = keras_backend.rnn(step, sequence, [alpha0], time_major=False,
+                                                input_length=sequence.shape[1])
+        return ops.transpose(alphas, (1, 0, 2)), alpha
 
     # ----------------------------------------------------------------------------------------------
     # Public API

@@ -207,6 +207,30 @@ def test_decode_and_likelihood_in_compiled_function_with_unknown_time():
                                crf.log_likelihood(potentials, tags, mask), rtol=1e-6)
 
 
+@pytest.mark.parametrize("batch_dimension", [None, 3])
+def test_compiled_functions_with_a_known_batch_and_unknown_time_match_eager(batch_dimension):
+    """Traced with shape (B, None, tags), longer than B steps: every step counts (Keras's
+    TensorFlow rnn, time-major with an unknown time, once ran only B steps of the forward pass,
+    which made the likelihood and the marginals wrong)."""
+    crf = make_crf(True, seed=12)
+    rng = np.random.default_rng(12)
+    lengths = [9, 4, 7]
+    potentials = rng.normal(size=(3, 9, NUM_TAGS)).astype("float32")
+    mask = np.arange(9)[None, :] < np.array(lengths)[:, None]
+    tags = np.asarray(crf.decode(potentials, mask)[0])
+    spec = [tf.TensorSpec((batch_dimension, None, NUM_TAGS), tf.float32),
+            tf.TensorSpec((batch_dimension, None), tf.bool)]
+    marginals = tf.function(lambda p, m: crf.marginals(p, m), input_signature=spec)
+    likelihood = tf.function(lambda p, y, m: crf.log_likelihood(p, y, m), input_signature=[
+        spec[0], tf.TensorSpec((batch_dimension, None), tf.int32), spec[1]])
+    np.testing.assert_allclose(marginals(potentials, mask), crf.marginals(potentials, mask),
+                               atol=1e-6)
+    np.testing.assert_allclose(np.asarray(marginals(potentials, mask)).sum(-1)[mask], 1.0,
+                               atol=1e-5)
+    np.testing.assert_allclose(likelihood(potentials, tags, mask),
+                               crf.log_likelihood(potentials, tags, mask), rtol=1e-6)
+
+
 def test_mixed_precision_computes_in_float32():
     crf = zoo.CRF(NUM_TAGS, dtype="mixed_float16")
     potentials = random_potentials(12)
