@@ -5,6 +5,7 @@
     python -m apps.ner evaluate --split test                   # seqeval P/R/F1 + error analysis
     python -m apps.ner tag "Harry Potter and Hermione Granger invented a new spell."
     python -m apps.ner tag --file texts.txt --format conll
+    python -m apps.ner evaluate --run-dir runs/ner-1 --run-dir runs/ner-2   # an ensemble
 
 Every problem the user can fix ends with one line `error: ...` on stderr and exit status 2.
 """
@@ -15,6 +16,7 @@ from apps.common import cli
 from apps.ner import config as ner_config
 
 PROG = "python -m apps.ner"
+DEFAULT_RUN_DIR = "runs/ner"
 HARRY = "Harry Potter and Hermione Granger invented a new spell."
 
 
@@ -149,9 +151,12 @@ def add_evaluate_parser(commands):
         description="Score a trained tagger on a split with seqeval (conlleval-compatible "
                     "mode): precision, recall and F1 per entity type and overall, then counts "
                     "of type, boundary, spurious and missed errors, the most confused types and "
-                    "example sentences.")
-    evaluate.add_argument("--run-dir", default="runs/ner", metavar="DIR",
-                          help="folder of a train run (default: %(default)s)")
+                    "example sentences. With --run-dir given several times, scores the runs "
+                    "together: the mean of their tag probabilities (CRF marginals), decoded "
+                    "under the IOB2 constraints (an ensemble).")
+    evaluate.add_argument("--run-dir", action="append", default=None, metavar="DIR",
+                          help="folder of a train run; give it several times for an ensemble "
+                               "of runs (default: runs/ner)")
     evaluate.add_argument("--split", choices=ner_config.SPLITS, default="test",
                           help="which split to score; choose settings on valid, keep test for "
                                "final figures (default: %(default)s)")
@@ -159,7 +164,7 @@ def add_evaluate_parser(commands):
                           help="folder of the split files (default: the one the run trained on)")
     evaluate.add_argument("--checkpoint", default=None, metavar="FILE",
                           help="model file to score, e.g. last.keras (default: model.keras, or "
-                               "best_f1.keras while training is unfinished)")
+                               "best_f1.keras while training is unfinished); one run only")
     evaluate.add_argument("--examples", type=cli.non_negative_int, default=5, metavar="N",
                           help="sentences with errors to show (default: %(default)s)")
     evaluate.add_argument("--batch-size", type=cli.positive_int,
@@ -180,15 +185,17 @@ def add_tag_parser(commands):
     tag.add_argument("--file", default=None, metavar="FILE",
                      help="also tag each non-blank line of this UTF-8 file (blank lines are "
                           "skipped)")
-    tag.add_argument("--run-dir", default="runs/ner", metavar="DIR",
-                     help="folder of a train run (default: %(default)s)")
+    tag.add_argument("--run-dir", action="append", default=None, metavar="DIR",
+                     help="folder of a train run; give it several times to tag with an "
+                          "ensemble of runs (the mean of their tag probabilities) (default: "
+                          "runs/ner)")
     tag.add_argument("--format", dest="output_format", choices=("entities", "conll"),
                      default="entities",
                      help="entities: one `text TAB TYPE TAB start-end` line per entity; conll: "
                           "one `token TAB tag` line per token, a blank line after each text "
                           "(default: %(default)s)")
     tag.add_argument("--checkpoint", default=None, metavar="FILE",
-                     help="model file to use (default: model.keras)")
+                     help="model file to use (default: model.keras); one run only")
     tag.set_defaults(function=run_tag)
 
 
@@ -250,16 +257,16 @@ def run_train(arguments):
 
 def run_evaluate(arguments):
     from apps.ner.evaluate import evaluate
-    evaluate(arguments.run_dir, split=arguments.split, data=arguments.data,
+    evaluate(arguments.run_dir or [DEFAULT_RUN_DIR], split=arguments.split, data=arguments.data,
              checkpoint=arguments.checkpoint, examples=arguments.examples,
              batch_size=arguments.batch_size)
 
 
 def run_tag(arguments):
-    from apps.ner.saved import load_run
+    from apps.ner.ensemble import load_taggers
     from apps.ner.tag import format_results, read_texts, tag_texts
     items = read_texts(arguments.texts, arguments.file)      # input errors before loading
-    trained = load_run(arguments.run_dir, arguments.checkpoint)
+    trained = load_taggers(arguments.run_dir or [DEFAULT_RUN_DIR], arguments.checkpoint)
     print(format_results(tag_texts(trained, items), arguments.output_format), flush=True)
 
 

@@ -25,7 +25,7 @@ from apps.common.errors import UserError
 from apps.ner.config import BOTH_SPLITS, SPLITS
 from apps.ner.data import check_known_tags, read_conll, split_paths
 from apps.ner.predict import predict_tags
-from apps.ner.saved import load_run
+from apps.ner.ensemble import describe_models, load_taggers
 
 
 def entities_of(tags) -> list:
@@ -144,7 +144,7 @@ def evaluate(run_dir, *, split="test", data=None, checkpoint=None, examples=5,
     """Score the run's tagger on a split; print the table and the error analysis; return both."""
     if split not in SPLITS:
         raise UserError(f"--split must be one of {', '.join(SPLITS)}; received {split!r}")
-    trained = trained or load_run(run_dir, checkpoint)
+    trained = trained or load_taggers(run_dir, checkpoint)
     data_dir = Path(data) if data else Path(trained.settings["data"])
     path = split_paths(data_dir)[split]
     sentences = read_conll(path, scheme=trained.settings.get("scheme", "auto"))
@@ -154,8 +154,10 @@ def evaluate(run_dir, *, split="test", data=None, checkpoint=None, examples=5,
     gold = [sentence.tags for sentence in sentences]
     scores = score(gold, predicted)
     analysis = analyse_errors(gold, predicted)
-    print(f"{split} split: {path} ({len(sentences)} sentences); model {trained.model_path}")
-    trained_on = trained.settings.get("settings", {}).get("train_on", "train")
+    print(f"{split} split: {path} ({len(sentences)} sentences); {describe_models(trained)}")
+    trained_on = {member.settings.get("settings", {}).get("train_on", "train")
+                  for member in trained.members}
+    trained_on = BOTH_SPLITS if BOTH_SPLITS in trained_on else "train"
     if split == "train" or (split == "valid" and trained_on == BOTH_SPLITS):
         print(f"note: this model was trained on the {split} sentences (--train-on {trained_on}): "
               f"these scores measure fit, not generalisation; the test split does")

@@ -192,7 +192,8 @@ def make_optimizer(name, learning_rate, *, clipnorm=None, clipvalue=None, steps_
 
 
 class Tagger:
-    """Model output -> tag ids (B, T), -1 at padding: argmax, or Viterbi through the CRF."""
+    """Model output -> tag ids (B, T), -1 at padding: argmax, or Viterbi through the CRF.
+    `posteriors` gives each token's tag probabilities instead (softmax, or CRF marginals)."""
 
     def __init__(self, model):
         import tensorflow as tf
@@ -210,8 +211,24 @@ class Tagger:
                 ids, _ = self.crf.decode(scores, mask)
             return ops.where(mask, ids, -ops.ones_like(ids))
 
+        @tf.function(reduce_retracing=True)
+        def posteriors(features):
+            scores = model(features, training=False)
+            if self.crf is None:
+                return scores
+            return self.crf.marginals(scores, features["words"] > 0)
+
         self._predict = predict
+        self._posteriors = posteriors
+
+    @staticmethod
+    def _tensors(features):
+        return {name: ops.convert_to_tensor(features[name], "int32")
+                for name in ("words", "casing", "chars")}
 
     def __call__(self, features):
-        return self._predict({name: ops.convert_to_tensor(features[name], "int32")
-                              for name in ("words", "casing", "chars")}).numpy()
+        return self._predict(self._tensors(features)).numpy()
+
+    def posteriors(self, features):
+        """(B, T, tags) float32: p(tag | sentence) per token; 0 at padded positions for a CRF."""
+        return self._posteriors(self._tensors(features)).numpy()

@@ -4,10 +4,13 @@ import numpy as np
 
 from apps.ner.batching import encode_flat, evaluation_plan, make_batch
 from apps.ner.config import EVAL_BATCH_SIZE
+from apps.ner.ensemble import constraints_of, decode_mean
 
 
 def predict_tags(trained, token_lists, *, batch_size=EVAL_BATCH_SIZE) -> list:
-    """One tag list per token list (IOB2 tag names), from `trained` (apps.ner.saved.TrainedTagger).
+    """One tag list per token list (IOB2 tag names), from `trained`: an
+    apps.ner.saved.TrainedTagger, or an apps.ner.ensemble.TaggerEnsemble (the runs' mean tag
+    probabilities, decoded as that module says).
 
     Every token list must be non-empty. Words longer than the run's max_word_length are
     shortened for the character features only; no token is ever dropped.
@@ -16,14 +19,21 @@ def predict_tags(trained, token_lists, *, batch_size=EVAL_BATCH_SIZE) -> list:
     for index, tokens in enumerate(token_lists):
         if not tokens:
             raise ValueError(f"sentence {index} has no tokens")
-    encoded = encode_flat(token_lists, trained.words, trained.chars,
-                          max_word_length=trained.max_word_length)
-    tagger = trained.tagger()
+    members = trained.members
+    encodings = [encode_flat(token_lists, member.words, member.chars,
+                             max_word_length=member.max_word_length) for member in members]
+    taggers = [member.tagger() for member in members]
+    constraints = constraints_of(taggers[0].crf) if len(members) > 1 else None
     tag_names = trained.tag_names
     results = [None] * len(token_lists)
-    for indices in evaluation_plan(encoded, batch_size):
-        features, _ = make_batch(encoded, indices)
-        ids = tagger(features)
+    for indices in evaluation_plan(encodings[0], batch_size):
+        batches = [make_batch(encoded, indices)[0] for encoded in encodings]
+        if len(members) == 1:
+            ids = taggers[0](batches[0])
+        else:
+            mean = np.mean([tagger.posteriors(features)
+                            for tagger, features in zip(taggers, batches)], axis=0)
+            ids = decode_mean(mean, batches[0]["words"] > 0, constraints)
         for row, index in enumerate(indices):
             length = len(token_lists[index])
             row_ids = ids[row, :length]

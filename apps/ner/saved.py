@@ -47,6 +47,11 @@ class TrainedTagger:
         return self.tags.tokens
 
     @property
+    def members(self) -> list:
+        """The runs that tag (one here; apps.ner.ensemble.TaggerEnsemble has several)."""
+        return [self]
+
+    @property
     def max_word_length(self) -> int:
         return int(self.settings["max_word_length"])
 
