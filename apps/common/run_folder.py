@@ -156,6 +156,18 @@ def new_run_record(settings: dict) -> dict:
     return record
 
 
+def check_distinct_runs(run_dirs) -> None:
+    """UserError when a run folder is given twice to an ensemble (`--run-dir` more than once),
+    which combines different runs."""
+    seen = set()
+    for run_dir in run_dirs:
+        where = Path(run_dir).resolve()
+        if where in seen:
+            raise UserError(f"--run-dir {run_dir} is given twice; an ensemble combines "
+                            "different runs")
+        seen.add(where)
+
+
 def now_text() -> str:
     return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
 

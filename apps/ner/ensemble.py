@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from apps.common.errors import UserError
+from apps.common.run_folder import check_distinct_runs
 from apps.ner.saved import load_run
 
 LOG_FLOOR = 1e-12  # log(0) would forbid a tag the constraints allow; this only disfavours it
@@ -65,13 +66,7 @@ def output_of(member) -> str:
 
 def check_members(members) -> None:
     """UserError unless the runs are distinct and share the tag set and the output layer."""
-    seen = set()
-    for member in members:
-        where = Path(member.run_dir).resolve()
-        if where in seen:
-            raise UserError(f"--run-dir {member.run_dir} is given twice; an ensemble combines "
-                            "different runs")
-        seen.add(where)
+    check_distinct_runs(member.run_dir for member in members)
     first = members[0]
     for member in members[1:]:
         if member.tag_names != first.tag_names:

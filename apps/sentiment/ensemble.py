@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from apps.common.errors import UserError
+from apps.common.run_folder import check_distinct_runs
 from apps.sentiment.saved import Encoded, RunInfo, encode, load_run
 
 
@@ -43,13 +44,7 @@ SHARED = (("dataset", "data set"), ("head", "head"), ("label_names", "labels"),
 def check_members(members) -> None:
     """UserError unless the runs predict the same things (data set, head, labels, ratings)."""
     first = members[0]
-    seen = set()
-    for member in members:
-        where = Path(member.run_dir).resolve()
-        if where in seen:
-            raise UserError(f"--run-dir {member.run_dir} is given twice; an ensemble averages "
-                            "different runs")
-        seen.add(where)
+    check_distinct_runs(member.run_dir for member in members)
     for member in members[1:]:
         for key, name in SHARED:
             mine, theirs = member.info.get(key), first.info.get(key)
