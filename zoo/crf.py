@@ -187,15 +187,21 @@ class CRF(keras.layers.Layer):
         return transitions, start, end
 
     @staticmethod
-    def _time_major(potentials, prefix):
-        """One time-major tensor (time, batch, num_tags + 2) for ops.scan: the emissions, then 1.0
-        where the step is inside the row, then 1.0 at the first step. (A single tensor, because
-        Keras's TensorFlow scan fails on several inputs with an unknown time dimension.)"""
+    def _step_inputs(potentials, prefix):
+        """One batch-major tensor (batch, time, num_tags + 2) of what each step reads: the
+        emissions, then 1.0 where the step is inside the row, then 1.0 at the first step. (A
+        single tensor, because Keras's TensorFlow scan fails on several inputs with an unknown
+        time dimension.)"""
         dtype = potentials.dtype
         valid = ops.cast(ops.expand_dims(prefix, 2), dtype)                 # (batch, time, 1)
         positions = ops.arange(ops.shape(potentials)[1], dtype="int32")
         first = ops.zeros_like(valid) + ops.cast(ops.reshape(positions == 0, (1, -1, 1)), dtype)
-        return ops.transpose(ops.concatenate([potentials, valid, first], axis=2), (1, 0, 2))
+        return ops.concatenate([potentials, valid, first], axis=2)
+
+    @classmethod
+    def _time_major(cls, potentials, prefix):
+        """`_step_inputs` time-major, (time, batch, num_tags + 2), for ops.scan."""
+        return ops.transpose(cls._step_inputs(potentials, prefix), (1, 0, 2))
 
     def _unpack(self, step_inputs):
         """(emission (batch, num_tags), valid (batch, 1) bool, first (batch, 1) bool)."""
@@ -204,7 +210,7 @@ class CRF(keras.layers.Layer):
                 step_inputs[:, n + 1:n + 2] > 0.5)
 
     def _forward(self, potentials, prefix, transitions, start):
-        """Forward algorithm. Returns alphas (time, batch, num_tags): log-sums of all prefixes ending
+        """Forward algorithm. Returns alphas (batch, time, num_tags): log-sums of all prefixes ending
         in each tag (frozen after each row's end) and the final alpha (batch, num_tags)."""
         alpha0 = ops.zeros_like(ops.sum(potentials, axis=1))                   # (batch, num_tags)
 
@@ -223,10 +229,10 @@ class CRF(keras.layers.Layer):
         # of steps, Keras's TensorFlow rnn takes its input_length from inputs.shape[1], which is
         # then the batch size, and stops after that many steps when the batch size is static
         # (a traced function with shape (B, None, tags)); batch-major, shape[1] is the time.
-        sequence = ops.transpose(self._time_major(potentials, prefix), (1, 0, 2))
+        sequence = self._step_inputs(potentials, prefix)
         _, alphas, (alpha,) = keras_backend.rnn(step, sequence, [alpha0], time_major=False,
                                                 input_length=sequence.shape[1])
-        return ops.transpose(alphas, (1, 0, 2)), alpha
+        return alphas, alpha
 
     # ----------------------------------------------------------------------------------------------
     # Public API
@@ -320,7 +326,7 @@ class CRF(keras.layers.Layer):
         potentials, lengths, prefix = self._prepare(potentials, mask)
         dtype = potentials.dtype
         transitions, start, end = self._scores(dtype)
-        alphas, alpha = self._forward(potentials, prefix, transitions, start)  # (time, batch, tags)
+        alphas, alpha = self._forward(potentials, prefix, transitions, start)  # (batch, time, tags)
         log_z = ops.logsumexp(alpha + end, axis=1)                              # (batch,)
 
         # beta_t = log-sum over the suffixes after t; beta_{n-1} = end.
@@ -335,9 +341,9 @@ class CRF(keras.layers.Layer):
             beta = ops.where(valid, moved, ops.zeros_like(beta) + end)
             return beta, beta
 
-        _, betas = ops.scan(back, beta0, next_steps, reverse=True)
-        log_marginals = alphas + betas - ops.expand_dims(log_z, 1)
-        marginals = ops.transpose(ops.exp(log_marginals), (1, 0, 2))
+        _, betas = ops.scan(back, beta0, next_steps, reverse=True)            # (time, batch, tags)
+        log_marginals = alphas + ops.transpose(betas, (1, 0, 2)) - ops.reshape(log_z, (-1, 1, 1))
+        marginals = ops.exp(log_marginals)
         return ops.where(ops.expand_dims(prefix, 2), marginals, ops.zeros_like(marginals))
 
 

@@ -46,10 +46,6 @@ class TaggerEnsemble:
         """The first run's ner.json (check_members makes the tag set and output everyone's)."""
         return self.members[0].settings
 
-    @property
-    def run_dir(self) -> Path:
-        return Path(self.members[0].run_dir)
-
 
 def describe_models(trained) -> str:
     """"model PATH", or "an ensemble of N models: PATH, PATH, ..." for evaluate's header."""
@@ -61,7 +57,8 @@ def describe_models(trained) -> str:
 
 
 def output_of(member) -> str:
-    return member.settings.get("output", member.settings.get("settings", {}).get("output", "crf"))
+    """The run's output layer, "crf" or "softmax" (ner.json records it)."""
+    return member.settings["output"]
 
 
 def check_members(members) -> None:

@@ -155,9 +155,9 @@ def evaluate(run_dir, *, split="test", data=None, checkpoint=None, examples=5,
     scores = score(gold, predicted)
     analysis = analyse_errors(gold, predicted)
     print(f"{split} split: {path} ({len(sentences)} sentences); {describe_models(trained)}")
-    trained_on = {member.settings.get("settings", {}).get("train_on", "train")
-                  for member in trained.members}
-    trained_on = BOTH_SPLITS if BOTH_SPLITS in trained_on else "train"
+    trained_on = BOTH_SPLITS if any(
+        member.settings.get("settings", {}).get("train_on") == BOTH_SPLITS
+        for member in trained.members) else "train"
     if split == "train" or (split == "valid" and trained_on == BOTH_SPLITS):
         print(f"note: this model was trained on the {split} sentences (--train-on {trained_on}): "
               f"these scores measure fit, not generalisation; the test split does")
