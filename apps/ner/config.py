@@ -53,6 +53,7 @@ DEFAULT_LEARNING_RATE = {"adam": 0.001, "nadam": 0.002, "sgd": 0.015}
 SGD_MOMENTUM = 0.9
 SGD_DECAY = 0.05          # Ma & Hovy: learning rate / (1 + 0.05 t) after t epochs
 DEFAULT_CLIPNORM = 5.0
+DEFAULT_LM_WORDS = 5000    # words the auxiliary language model predicts (the rest as <UNK>)
 EVAL_BATCH_SIZE = 128
 
 
@@ -95,6 +96,11 @@ class TrainConfig:
     dropout: float = 0.5
     # "softmax" (independent per-token decisions) or "crf" (Viterbi over IOB2 transitions).
     output: str = "crf"
+    # Weight of the auxiliary language-model loss (Rei 2017): the top recurrent layer's
+    # forward states predict the next word, its backward states the previous one; 0: off.
+    lm_weight: float = 0.0
+    # The language model predicts the lm_words most frequent training words (others as <UNK>).
+    lm_words: int = DEFAULT_LM_WORDS
     # Probability of replacing a training word seen once by <UNK> (each time it is used).
     unk_singletons: float = 0.5
     # Optimizer; sgd has momentum 0.9 and a learning rate decaying as lr / (1 + 0.05 epoch).

@@ -6,6 +6,9 @@
         -> Dropout -> N x Bidirectional(zoo.LSTM | zoo.GRU, return_sequences) -> Dropout
         -> Dense(num_tags) -> softmax, or CRF potentials (zoo.crf.CRF, Viterbi decoding)
 
+With lm_weight > 0 the top recurrent layer's states also learn to predict the neighbouring
+words (`LanguageModelLoss`, Rei 2017), an extra loss during training only; tagging is unchanged.
+
 The word embedding's mask (word id 0 = padding) is the only mask entering the concatenation
 (the char and casing branches have none); `MaskedConcatenate` passes it on (Keras's own
 Concatenate would OR it away), so every recurrent layer skips the padded steps in both
@@ -103,10 +106,82 @@ class MaskedConcatenate(keras.layers.Concatenate):
         return combined
 
 
+@keras.saving.register_keras_serializable(package="apps.ner")
+class LanguageModelLoss(keras.layers.Layer):
+    """Rei (2017)'s auxiliary language-model objective on a bidirectional layer's states.
+
+    Inputs [states (B, T, 2·units): the forward then the backward direction, word ids (B, T),
+    0 at padding]. In training, the forward state at t predicts the word at t + 1 and the
+    backward state at t the word at t - 1, each through its own tanh layer of `hidden` units
+    and a softmax over ids 0 .. words + 1 (the `words` most frequent training words follow
+    <PAD> = 0 and <UNK> = 1 in the vocabulary; rarer words are predicted as <UNK>). The loss,
+    added with `add_loss`, is weight × (the two cross-entropies summed over the sentence's real
+    positions), averaged over the batch: per sentence, like the CRF's negative log-likelihood.
+    The states come out unchanged (and so does their mask), so outside training the layer does
+    nothing; the states need not stop at padding, since padded targets are left out.
+    """
+
+    def __init__(self, units, words, hidden=50, weight=0.1, **kwargs):
+        super().__init__(**kwargs)
+        self.units, self.words, self.hidden = int(units), int(words), int(hidden)
+        self.weight = float(weight)
+        self.supports_masking = True
+        self.forward_hidden = keras.layers.Dense(self.hidden, activation="tanh",
+                                                 name="forward_hidden")
+        self.forward_words = keras.layers.Dense(self.words + 2, name="forward_words")
+        self.backward_hidden = keras.layers.Dense(self.hidden, activation="tanh",
+                                                  name="backward_hidden")
+        self.backward_words = keras.layers.Dense(self.words + 2, name="backward_words")
+
+    def heads(self, direction):
+        """(tanh layer, word logits layer) of "forward" or "backward"."""
+        if direction == "forward":
+            return self.forward_hidden, self.forward_words
+        return self.backward_hidden, self.backward_words
+
+    def build(self, input_shape):
+        for direction in ("forward", "backward"):
+            hidden, output = self.heads(direction)
+            hidden.build((None, None, self.units))
+            output.build((None, None, self.hidden))
+
+    def direction_loss(self, states, targets, direction):
+        """Cross-entropy of predicting `targets` (B, T') from `states` (B, T', units), summed
+        over the real targets (id > 0) of each sentence: (B,)."""
+        hidden, output = self.heads(direction)
+        real = ops.cast(targets > 0, "float32")
+        targets = ops.where(targets < self.words + 2, targets, ops.ones_like(targets))
+        logits = ops.cast(output(hidden(states)), "float32")
+        cross_entropy = keras.losses.sparse_categorical_crossentropy(targets, logits,
+                                                                    from_logits=True)
+        return ops.sum(cross_entropy * real, axis=1)
+
+    def call(self, inputs, training=None):
+        states, words = inputs
+        if training:
+            words = ops.cast(words, "int32")
+            per_sentence = (
+                self.direction_loss(states[:, :-1, :self.units], words[:, 1:], "forward")
+                + self.direction_loss(states[:, 1:, self.units:], words[:, :-1], "backward"))
+            self.add_loss(self.weight * ops.mean(per_sentence))
+        return states
+
+    def compute_mask(self, inputs, mask=None):
+        return None if mask is None else mask[0]
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[0]
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units, "words": self.words,
+                "hidden": self.hidden, "weight": self.weight}
+
+
 def build_model(*, word_vocabulary_size, char_vocabulary_size, tag_names, word_dim=100,
                 char_encoder="cnn", char_dim=30, char_features=30, char_width=3, casing_dim=8,
                 casing_size=8, cell="lstm", units=100, layers=1, dropout=0.5, output="crf",
-                train_word_embedding=True, name="ner_tagger") -> keras.Model:
+                train_word_embedding=True, lm_weight=0.0, lm_words=5000,
+                name="ner_tagger") -> keras.Model:
     """The uncompiled tagger (see the module docstring). Inputs {"words", "casing", "chars"}."""
     if output not in ("softmax", "crf"):
         raise ValueError(f"output must be 'softmax' or 'crf'; received {output!r}")
@@ -139,6 +214,9 @@ def build_model(*, word_vocabulary_size, char_vocabulary_size, tag_names, word_d
         x = keras.layers.Dropout(dropout, name="dropout_input")(x)
     x = builders.recurrent_stack(x, cell=cell, units=units, layers=layers, dropout=dropout,
                                  bidirectional=True, return_sequences=True)
+    if lm_weight:
+        x = LanguageModelLoss(units, lm_words, weight=lm_weight, name="language_model_loss")(
+            [x, words])
     if dropout:
         x = keras.layers.Dropout(dropout, name="dropout_output")(x)
     if output == "softmax":

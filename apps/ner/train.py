@@ -51,6 +51,11 @@ def check_config(config: TrainConfig) -> None:
         value = getattr(config, name)
         if not 0.0 <= value < 1.0:
             raise UserError(f"--{name.replace('_', '-')} must be in [0, 1); received {value}")
+    if not (math.isfinite(config.lm_weight) and config.lm_weight >= 0.0):
+        raise UserError(f"--lm-weight must be a number >= 0 (0 turns the language model off); "
+                        f"received {config.lm_weight}")
+    if config.lm_words < 1:
+        raise UserError(f"--lm-words must be >= 1; received {config.lm_words}")
     if config.embeddings == "glove-50d" and config.word_dim != ner_config.GLOVE_DIM:
         raise UserError(f"--embeddings glove-50d fixes the word embedding size to "
                         f"{ner_config.GLOVE_DIM}; leave out --word-dim (received "
@@ -161,7 +166,8 @@ def build_model_factory(config: TrainConfig, data: PreparedData, steps_per_epoch
             char_dim=config.char_dim, char_features=config.char_features,
             casing_dim=config.casing_dim, cell=config.cell, units=config.units,
             layers=config.layers, dropout=config.dropout, output=config.output,
-            train_word_embedding=not config.freeze_embeddings)
+            train_word_embedding=not config.freeze_embeddings, lm_weight=config.lm_weight,
+            lm_words=config.lm_words)
         if data.matrix is not None:
             model.get_layer("word_embedding").embeddings.assign(data.matrix)
         optimizer = make_optimizer(config.optimizer, config.resolved_learning_rate,
