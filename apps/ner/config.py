@@ -17,6 +17,11 @@ Labeling via Bi-directional LSTM-CNNs-CRF"), with the training choices Reimers &
     batches            32 sentences, bucketed by length (padding is small)
     unknown words      each use of a training word seen once becomes <UNK> with probability 0.5
                        (Lample et al.), so the <UNK> embedding is trained for unseen test words
+    language model     without pretrained vectors, an auxiliary loss (weight 0.1; Rei 2017): the
+                       BiLSTM's forward states also predict the next word and its backward
+                       states the previous one, over the 5,000 most frequent training words;
+                       validation F1 +0.57 over seeds 1-3 (90.19 against 89.62); with GloVe
+                       no gain (seed 1: 93.87 against 94.41), so off
     stopping           at most 50 epochs; stop after 5 epochs without a better validation F1
                        (Reimers & Gurevych); the model kept is the one of the best validation F1
     final model        --train-on train+valid: once a run on the training split has chosen the
@@ -54,6 +59,8 @@ SGD_MOMENTUM = 0.9
 SGD_DECAY = 0.05          # Ma & Hovy: learning rate / (1 + 0.05 t) after t epochs
 DEFAULT_CLIPNORM = 5.0
 DEFAULT_LM_WORDS = 5000    # words the auxiliary language model predicts (the rest as <UNK>)
+# --lm-weight by embeddings: the language model helps the random word vectors only (validation).
+DEFAULT_LM_WEIGHT = {"none": 0.1, "glove-50d": 0.0}
 EVAL_BATCH_SIZE = 128
 
 

@@ -35,6 +35,8 @@ from apps.ner.saved import (BEST_F1_FILE, CHARS_FILE, MODEL_FILE, SETTINGS_FILE,
 # Settings that may change when a run is resumed (they do not change what a step computes).
 MAY_CHANGE = ("epochs", "no_progress", "logdir", "save_every_steps", "run_dir", "patience")
 BOTH_SPLITS = ner_config.BOTH_SPLITS
+# Settings added after earlier runs were recorded, with the value those runs trained with.
+ADDED_SETTINGS = {"lm_weight": 0.0, "lm_words": ner_config.DEFAULT_LM_WORDS}
 
 
 def check_config(config: TrainConfig) -> None:
@@ -297,6 +299,22 @@ def save_tagging_files(run_dir: Path, data: PreparedData, settings: dict) -> Non
         "settings": settings})
 
 
+def record_added_settings(run_json: Path) -> None:
+    """A run.json written before a setting of ADDED_SETTINGS existed gets that setting with
+    the value its run trained with (lm_weight 0: no language model), so that the same command
+    still resumes it (or refuses it for a real difference)."""
+    from apps.common.run_folder import read_run_record
+
+    record = read_run_record(run_json)
+    if record is None:
+        return
+    missing = {name: value for name, value in ADDED_SETTINGS.items()
+               if name not in record["settings"]}
+    if missing:
+        record["settings"].update(missing)
+        atomic_write_json(run_json, record)
+
+
 def train(config: TrainConfig, *, extra_callbacks=()) -> dict:
     """Train as `config` says (resuming the run folder if it holds a run); return a summary."""
     check_config(config)
@@ -316,6 +334,8 @@ def train(config: TrainConfig, *, extra_callbacks=()) -> dict:
     say(describe_data(data))
     run_dir = Path(config.run_dir)
     files = RunFiles(run_dir)
+    if chief:
+        record_added_settings(files.run_json)
     settings = run_settings(config, data)
     state = read_backup_state(files.backup_dir) if (run_dir / "run.json").exists() else None
     first_epoch = state.epoch if state else 0

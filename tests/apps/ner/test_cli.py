@@ -54,6 +54,58 @@ def test_resuming_with_other_settings_is_a_one_line_error(trained_run, conll_fol
     assert "units: 8 there, 9 now" in stderr
 
 
+def test_the_language_model_is_on_by_default_without_pretrained_vectors_only():
+    from apps.ner.__main__ import build_parser, train_config
+
+    parser = build_parser()
+    resolved = lambda *options: train_config(parser.parse_args(["train", *options]))  # noqa: E731
+    assert resolved().lm_weight == 0.1 and resolved().lm_words == 5000
+    assert resolved("--embeddings", "glove-50d").lm_weight == 0.0
+    assert resolved("--lm-weight", "0").lm_weight == 0.0
+    assert resolved("--embeddings", "glove-50d", "--lm-weight", "0.2",
+                    "--lm-words", "100").lm_weight == 0.2
+
+
+def test_the_default_run_trains_the_language_model(trained_run):
+    import keras
+
+    import apps.ner.model  # noqa: F401
+    import zoo.crf  # noqa: F401
+    import zoo.layers  # noqa: F401
+
+    run_dir, _ = trained_run
+    settings = json.loads((run_dir / "run.json").read_text())["settings"]
+    assert settings["lm_weight"] == 0.1 and settings["lm_words"] == 5000
+    model = keras.saving.load_model(run_dir / "model.keras", compile=False)
+    assert model.get_layer("language_model_loss").weight == 0.1
+
+
+@pytest.mark.parametrize("option, value", [("--lm-weight", "-1"), ("--lm-weight", "nan"),
+                                           ("--lm-words", "0")])
+def test_bad_language_model_settings_are_one_line_errors(option, value):
+    one_line_error(*run_main(["train", option, value])[::2], option)
+
+
+def test_a_run_recorded_before_the_language_model_existed_resumes(conll_folder, tmp_path):
+    """An older run.json lacks lm_weight and lm_words: its run trained without a language
+    model, so the command that made it (now with --lm-weight 0) still finds it finished, and
+    the new default (0.1) is refused as the real difference it is."""
+    run_dir = tmp_path / "old"
+    arguments = ["train", "--data", conll_folder, "--run-dir", run_dir] + TINY_TRAIN_ARGUMENTS
+    status, _, stderr = run_main(arguments + ["--lm-weight", "0", "--epochs", "1"])
+    assert status == 0, stderr
+    record = json.loads((run_dir / "run.json").read_text())
+    for name in ("lm_weight", "lm_words"):
+        del record["settings"][name]
+    (run_dir / "run.json").write_text(json.dumps(record))
+    one_line_error(*run_main(arguments + ["--epochs", "1"])[::2],
+                   "lm_weight: 0.0 there, 0.1 now")
+    status, stdout, stderr = run_main(arguments + ["--lm-weight", "0", "--epochs", "1"])
+    assert status == 0, stderr
+    assert "already trained 1 epochs" in stdout
+    assert json.loads((run_dir / "run.json").read_text())["settings"]["lm_words"] == 5000
+
+
 def test_an_interrupted_run_resumes_to_the_uninterrupted_result(trained_run, conll_folder,
                                                                tmp_path):
     """Interrupted in epoch 2 at step 3 (backup at step 2), then rerun: it continues after
