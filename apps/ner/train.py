@@ -37,6 +37,7 @@ MAY_CHANGE = ("epochs", "no_progress", "logdir", "save_every_steps", "run_dir", 
 BOTH_SPLITS = ner_config.BOTH_SPLITS
 # Settings added after earlier runs were recorded, with the value those runs trained with.
 ADDED_SETTINGS = {"lm_weight": 0.0, "lm_words": ner_config.DEFAULT_LM_WORDS}
+NER_SETTINGS = {"char_encoder", "casing_dim", "unk_singletons"}   # in every apps.ner run.json
 
 
 def check_config(config: TrainConfig) -> None:
@@ -306,8 +307,8 @@ def record_added_settings(run_json: Path) -> None:
     from apps.common.run_folder import read_run_record
 
     record = read_run_record(run_json)
-    if record is None:
-        return
+    if record is None or not NER_SETTINGS <= set(record["settings"]):
+        return                     # no run yet, or another program's (refused further on)
     missing = {name: value for name, value in ADDED_SETTINGS.items()
                if name not in record["settings"]}
     if missing:
