@@ -21,7 +21,7 @@ Labeling via Bi-directional LSTM-CNNs-CRF"), with the training choices Reimers &
                        BiLSTM's forward states also predict the next word and its backward
                        states the previous one, over the 5,000 most frequent training words;
                        validation F1 +0.57 over seeds 1-3 (90.19 against 89.62); with GloVe
-                       no gain (seed 1: 93.87 against 94.41), so off
+                       no gain (seeds 1-2: 93.87, 93.90 against 94.41, 94.08), so off
     stopping           at most 50 epochs; stop after 5 epochs without a better validation F1
                        (Reimers & Gurevych); the model kept is the one of the best validation F1
     final model        --train-on train+valid: once a run on the training split has chosen the
