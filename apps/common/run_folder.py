@@ -17,7 +17,9 @@ run.json holds {"settings": {...}, "created": ..., "tensorflow": ..., "keras": .
 may resume a run only when its settings equal the recorded ones, apart from the names in
 `may_change` (by default those that cannot change the result of a step, plus --epochs so that
 a finished run can be trained longer); otherwise it is refused with a UserError that lists the
-differences, so that two different commands never silently mix in one folder.
+differences, so that two different commands never silently mix in one folder. A setting added
+to a program after a run was recorded is compared, when the record lacks it, with the value
+given in `added` (the one the older runs trained with), and recorded when the run resumes.
 """
 import contextlib
 import dataclasses
@@ -91,8 +93,12 @@ def read_run_record(path: Path) -> dict | None:
     return record
 
 
-def settings_differences(recorded: dict, current: dict, may_change=RESUMABLE_CHANGES) -> list:
-    """`name: <recorded> there, <current> now` for each setting that differs and may not."""
+def settings_differences(recorded: dict, current: dict, may_change=RESUMABLE_CHANGES,
+                         added=None) -> list:
+    """`name: <recorded> there, <current> now` for each setting that differs and may not.
+    `added`: {name: value} of settings newer than some records; a record without one of them
+    counts as holding that value."""
+    recorded = {**(added or {}), **recorded}
     differences = []
     for name in sorted(set(recorded) | set(current)):
         if name in may_change:
@@ -108,7 +114,7 @@ def _shown(settings: dict, name: str) -> str:
 
 
 def check_run_settings(files: RunFiles, settings: dict, *, may_change=RESUMABLE_CHANGES,
-                       write: bool = True) -> bool:
+                       added=None, write: bool = True) -> bool:
     """Refuse (UserError) to reuse `files.run_dir` for different settings; record them.
 
     Returns True when the folder already belonged to a run with these settings (a resume),
@@ -122,7 +128,7 @@ def check_run_settings(files: RunFiles, settings: dict, *, may_change=RESUMABLE_
         if write:
             atomic_write_json(files.run_json, new_run_record(current))
         return False
-    differences = settings_differences(record["settings"], current, may_change)
+    differences = settings_differences(record["settings"], current, may_change, added)
     if differences:
         raise UserError(f"{files.run_json} was written by a different command "
                         f"({'; '.join(differences)}); rerun with the original settings to "

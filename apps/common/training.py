@@ -373,7 +373,7 @@ def fit_with_recovery(model_factory, train_data, validation_data=None, *, run_di
                       shuffle_seed: int | None = None, examples_per_epoch: int | None = None,
                       save_every_steps: int | None = None,
                       logdir=None, extra_callbacks=(), verbose: bool = True, strategy=None,
-                      may_change=RESUMABLE_CHANGES) -> TrainingResult:
+                      may_change=RESUMABLE_CHANGES, added_settings=None) -> TrainingResult:
     """Train `model_factory()` for `epochs` epochs in total, resuming what `run_dir` holds.
 
     model_factory: called without arguments inside `strategy.scope()`; returns a built and
@@ -383,7 +383,8 @@ def fit_with_recovery(model_factory, train_data, validation_data=None, *, run_di
     run_dir: the run folder (created; see apps.common.run_folder for its files).
     epochs: the total, counting the epochs of earlier, interrupted calls.
     metadata: the command's settings (JSON-ready), recorded in run.json; resuming with other
-        values for keys outside `may_change` raises UserError.
+        values for keys outside `may_change` raises UserError; `added_settings` {name: value}
+        are settings newer than older records, which count as holding that value.
     save_every_steps: back up inside each epoch every N steps (None: at epoch ends only).
     logdir: TensorBoard folder, or None. extra_callbacks: more Keras callbacks (they see one
         `fit` for the resumed part of an epoch and one for the rest, so a stateful one such as
@@ -397,7 +398,8 @@ def fit_with_recovery(model_factory, train_data, validation_data=None, *, run_di
     files = RunFiles(Path(run_dir))
     chief = is_chief(strategy)
     with locked(files) if chief else contextlib.nullcontext():
-        check_run_settings(files, metadata, may_change=may_change, write=chief)
+        check_run_settings(files, metadata, may_change=may_change, added=added_settings,
+                           write=chief)
         batches = training_batches(train_data, batch_size, shuffle_seed, examples_per_epoch)
         validation = validation_batches(validation_data, batch_size)
         with output_folder(files, chief) as output:

@@ -10,7 +10,6 @@
 Every problem the user can fix ends with one line `error: ...` on stderr and exit status 2.
 """
 import argparse
-import math
 import sys
 
 from apps.common import cli
@@ -26,17 +25,6 @@ class OneLineErrorParser(argparse.ArgumentParser):
 
     def error(self, message):
         self.exit(2, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
-
-
-def non_negative_number(text):
-    """argparse type: a finite number >= 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
-    if not (math.isfinite(value) and value >= 0.0):
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text}")
-    return value
 
 
 def rate(text):
@@ -123,7 +111,7 @@ def add_train_parser(commands):
                          help="replace each use of a word seen once in training by <UNK> with "
                               "probability P, so that <UNK> (unseen words) is learnt (Lample et "
                               "al.) (default: %(default)s)")
-    fitting.add_argument("--lm-weight", type=non_negative_number, default=None, metavar="W",
+    fitting.add_argument("--lm-weight", type=cli.non_negative_float, default=None, metavar="W",
                          help="weight of an auxiliary language-model loss (Rei 2017): in "
                               "training, the top recurrent layer's forward states also predict "
                               "the next word and its backward states the previous one; tagging "

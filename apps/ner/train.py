@@ -37,7 +37,6 @@ MAY_CHANGE = ("epochs", "no_progress", "logdir", "save_every_steps", "run_dir", 
 BOTH_SPLITS = ner_config.BOTH_SPLITS
 # Settings added after earlier runs were recorded, with the value those runs trained with.
 ADDED_SETTINGS = {"lm_weight": 0.0, "lm_words": ner_config.DEFAULT_LM_WORDS}
-NER_SETTINGS = {"char_encoder", "casing_dim", "unk_singletons"}   # in every apps.ner run.json
 
 
 def check_config(config: TrainConfig) -> None:
@@ -300,22 +299,6 @@ def save_tagging_files(run_dir: Path, data: PreparedData, settings: dict) -> Non
         "settings": settings})
 
 
-def record_added_settings(run_json: Path) -> None:
-    """A run.json written before a setting of ADDED_SETTINGS existed gets that setting with
-    the value its run trained with (lm_weight 0: no language model), so that the same command
-    still resumes it (or refuses it for a real difference)."""
-    from apps.common.run_folder import read_run_record
-
-    record = read_run_record(run_json)
-    if record is None or not NER_SETTINGS <= set(record["settings"]):
-        return                     # no run yet, or another program's (refused further on)
-    missing = {name: value for name, value in ADDED_SETTINGS.items()
-               if name not in record["settings"]}
-    if missing:
-        record["settings"].update(missing)
-        atomic_write_json(run_json, record)
-
-
 def train(config: TrainConfig, *, extra_callbacks=()) -> dict:
     """Train as `config` says (resuming the run folder if it holds a run); return a summary."""
     check_config(config)
@@ -335,8 +318,6 @@ def train(config: TrainConfig, *, extra_callbacks=()) -> dict:
     say(describe_data(data))
     run_dir = Path(config.run_dir)
     files = RunFiles(run_dir)
-    if chief:
-        record_added_settings(files.run_json)
     settings = run_settings(config, data)
     state = read_backup_state(files.backup_dir) if (run_dir / "run.json").exists() else None
     first_epoch = state.epoch if state else 0
@@ -347,7 +328,8 @@ def train(config: TrainConfig, *, extra_callbacks=()) -> dict:
     result = None
     if state is not None and state.step == 0 and stopped_early(state.epoch, best_epoch,
                                                                config.patience):
-        check_run_settings(files, settings, may_change=MAY_CHANGE, write=chief)
+        check_run_settings(files, settings, may_change=MAY_CHANGE, added=ADDED_SETTINGS,
+                           write=chief)
         say(f"{run_dir} stopped early after epoch {state.epoch} (no better val_f1 for "
             f"{config.patience} epochs since epoch {best_epoch + 1}); nothing to train (a "
             f"larger --patience continues it)")
@@ -362,7 +344,7 @@ def train(config: TrainConfig, *, extra_callbacks=()) -> dict:
             evaluation_dataset(data.valid, ner_config.EVAL_BATCH_SIZE), run_dir=run_dir,
             epochs=config.epochs, metadata=settings, save_every_steps=config.save_every_steps,
             logdir=config.extra.get("logdir"), verbose=not config.no_progress,
-            strategy=strategy, may_change=MAY_CHANGE,
+            strategy=strategy, may_change=MAY_CHANGE, added_settings=ADDED_SETTINGS,
             extra_callbacks=[ExactDecodingForValidation(), callback, *extra_callbacks])
     if not chief:
         return {}

@@ -39,6 +39,17 @@ def test_a_setting_missing_on_one_side_is_a_difference_too(tmp_path):
         check_run_settings(files, {**SETTINGS, "dropout": 0.5})
 
 
+def test_a_setting_added_since_the_record_counts_as_its_old_value_and_is_then_recorded(tmp_path):
+    files = RunFiles(tmp_path / "run")
+    check_run_settings(files, SETTINGS)                  # recorded before "dropout" existed
+    added = {"dropout": 0.0}
+    with pytest.raises(UserError, match="dropout: 0.0 there, 0.5 now"):
+        check_run_settings(files, {**SETTINGS, "dropout": 0.5}, added=added)
+    assert "dropout" not in json.loads(files.run_json.read_text())["settings"]
+    assert check_run_settings(files, {**SETTINGS, "dropout": 0.0}, added=added) is True
+    assert json.loads(files.run_json.read_text())["settings"]["dropout"] == 0.0
+
+
 def test_same_settings_resume_and_a_new_epoch_count_is_recorded(tmp_path):
     files = RunFiles(tmp_path / "run")
     check_run_settings(files, SETTINGS)

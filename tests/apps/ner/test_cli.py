@@ -106,14 +106,14 @@ def test_a_run_recorded_before_the_language_model_existed_resumes(conll_folder, 
     assert json.loads((run_dir / "run.json").read_text())["settings"]["lm_words"] == 5000
 
 
-def test_another_programs_run_record_is_left_alone(tmp_path):
-    from apps.ner.train import record_added_settings
-
-    path = tmp_path / "run.json"
+def test_another_programs_run_record_is_left_alone(conll_folder, tmp_path):
+    run_dir = tmp_path / "foreign"
+    run_dir.mkdir()
     foreign = {"settings": {"dataset": "sst2", "units": 150}}
-    path.write_text(json.dumps(foreign))
-    record_added_settings(path)
-    assert json.loads(path.read_text()) == foreign
+    (run_dir / "run.json").write_text(json.dumps(foreign))
+    one_line_error(*run_main(["train", "--data", conll_folder, "--run-dir", run_dir]
+                             + TINY_TRAIN_ARGUMENTS)[::2], "written by a different command")
+    assert json.loads((run_dir / "run.json").read_text()) == foreign
 
 
 def test_an_interrupted_run_resumes_to_the_uninterrupted_result(trained_run, conll_folder,
