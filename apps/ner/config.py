@@ -108,6 +108,9 @@ class TrainConfig:
     lm_weight: float = 0.0
     # The language model predicts the lm_words most frequent training words (others as <UNK>).
     lm_words: int = DEFAULT_LM_WORDS
+    # Adversarial training (Miyato et al. 2017) on the concatenated word, character and casing
+    # features: the norm of each sentence's perturbation; 0: off.
+    adversarial: float = 0.0
     # Probability of replacing a training word seen once by <UNK> (each time it is used).
     unk_singletons: float = 0.5
     # Optimizer; sgd has momentum 0.9 and a learning rate decaying as lr / (1 + 0.05 epoch).

@@ -8,6 +8,11 @@
 
 With lm_weight > 0 the top recurrent layer's states also learn to predict the neighbouring
 words (`LanguageModelLoss`, Rei 2017), an extra loss during training only; tagging is unchanged.
+With adversarial > 0 an `AdversarialPerturbation` sits after the concatenation and the model is
+an `AdversarialModel` (apps.common.adversarial, Miyato et al. 2017, as Yasunaga et al. 2018 do
+for tagging): each batch is also trained with its word + character + casing features moved by
+the perturbation of norm `adversarial` per sentence that raises the loss most. Identity outside
+training.
 
 The word embedding's mask (word id 0 = padding) is the only mask entering the concatenation
 (the char and casing branches have none); `MaskedConcatenate` passes it on (Keras's own
@@ -29,6 +34,7 @@ turns a model's output into tag ids: argmax, or Viterbi decoding through the CRF
 import keras
 from keras import ops
 
+from apps.common.adversarial import AdversarialModel, AdversarialPerturbation
 from apps.ner.metrics import EntityF1
 from zoo import builders
 from zoo.crf import CRF, CRFLoss, iob2_constraints
@@ -180,7 +186,7 @@ class LanguageModelLoss(keras.layers.Layer):
 def build_model(*, word_vocabulary_size, char_vocabulary_size, tag_names, word_dim=100,
                 char_encoder="cnn", char_dim=30, char_features=30, char_width=3, casing_dim=8,
                 casing_size=8, cell="lstm", units=100, layers=1, dropout=0.5, output="crf",
-                train_word_embedding=True, lm_weight=0.0, lm_words=5000,
+                train_word_embedding=True, lm_weight=0.0, lm_words=5000, adversarial=0.0,
                 name="ner_tagger") -> keras.Model:
     """The uncompiled tagger (see the module docstring). Inputs {"words", "casing", "chars"}."""
     if output not in ("softmax", "crf"):
@@ -210,6 +216,8 @@ def build_model(*, word_vocabulary_size, char_vocabulary_size, tag_names, word_d
         parts.append(keras.layers.Embedding(casing_size, casing_dim,
                                             name="casing_embedding")(casing))
     x = parts[0] if len(parts) == 1 else MaskedConcatenate(name="features")(parts)
+    if adversarial:
+        x = AdversarialPerturbation(float(adversarial), name="adversarial_perturbation")(x)
     if dropout:
         x = keras.layers.Dropout(dropout, name="dropout_input")(x)
     x = builders.recurrent_stack(x, cell=cell, units=units, layers=layers, dropout=dropout,
@@ -227,7 +235,8 @@ def build_model(*, word_vocabulary_size, char_vocabulary_size, tag_names, word_d
         allowed, allowed_start, allowed_end = iob2_constraints(tag_names)
         outputs = CRF(num_tags, allowed_transitions=allowed, allowed_start=allowed_start,
                       allowed_end=allowed_end, dtype="float32", name="crf")(potentials)
-    return keras.Model({"words": words, "casing": casing, "chars": chars}, outputs, name=name)
+    model_class = AdversarialModel if adversarial else keras.Model
+    return model_class({"words": words, "casing": casing, "chars": chars}, outputs, name=name)
 
 
 def find_crf(model):

@@ -36,7 +36,8 @@ from apps.ner.saved import (BEST_F1_FILE, CHARS_FILE, MODEL_FILE, SETTINGS_FILE,
 MAY_CHANGE = ("epochs", "no_progress", "logdir", "save_every_steps", "run_dir", "patience")
 BOTH_SPLITS = ner_config.BOTH_SPLITS
 # Settings added after earlier runs were recorded, with the value those runs trained with.
-ADDED_SETTINGS = {"lm_weight": 0.0, "lm_words": ner_config.DEFAULT_LM_WORDS}
+ADDED_SETTINGS = {"lm_weight": 0.0, "lm_words": ner_config.DEFAULT_LM_WORDS,
+                  "adversarial": 0.0}
 
 
 def check_config(config: TrainConfig) -> None:
@@ -56,6 +57,12 @@ def check_config(config: TrainConfig) -> None:
     if not (math.isfinite(config.lm_weight) and config.lm_weight >= 0.0):
         raise UserError(f"--lm-weight must be a number >= 0 (0 turns the language model off); "
                         f"received {config.lm_weight}")
+    if not (math.isfinite(config.adversarial) and config.adversarial >= 0.0):
+        raise UserError(f"--adversarial must be a number >= 0 (0 turns it off); received "
+                        f"{config.adversarial}")
+    if config.adversarial and config.extra.get("distribute", "none") != "none":
+        raise UserError(f"--adversarial trains on one device; leave out --distribute "
+                        f"{config.extra['distribute']}, or pass --adversarial 0")
     if config.lm_words < 1:
         raise UserError(f"--lm-words must be >= 1; received {config.lm_words}")
     if config.embeddings == "glove-50d" and config.word_dim != ner_config.GLOVE_DIM:
@@ -169,7 +176,7 @@ def build_model_factory(config: TrainConfig, data: PreparedData, steps_per_epoch
             casing_dim=config.casing_dim, cell=config.cell, units=config.units,
             layers=config.layers, dropout=config.dropout, output=config.output,
             train_word_embedding=not config.freeze_embeddings, lm_weight=config.lm_weight,
-            lm_words=config.lm_words)
+            lm_words=config.lm_words, adversarial=config.adversarial)
         if data.matrix is not None:
             model.get_layer("word_embedding").embeddings.assign(data.matrix)
         optimizer = make_optimizer(config.optimizer, config.resolved_learning_rate,

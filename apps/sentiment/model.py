@@ -2,6 +2,11 @@
 
     tokens (batch, time) int32, 0 = padding
       -> Embedding(mask_zero=True)            random, or GloVe 6B 50d rows (set after building)
+      [-> AdversarialPerturbation             --adversarial EPS > 0: the identity, except in
+                                              training, where each batch is trained also with
+                                              its embeddings moved by the worst-case r of
+                                              norm EPS (apps.common.adversarial; the model is
+                                              then an AdversarialModel)]
       -> SpatialDropout1D                     drops whole embedding channels (--embedding-dropout)
       -> N x [Bidirectional] zoo.GRU | zoo.LSTM   the mask reaches every recurrent layer
       -> pooling over time                    last | mean | max | max-mean (both, concatenated),
@@ -27,6 +32,7 @@ embedding dropout, GloVe initialisation and a two-output head.
 import keras
 import numpy as np
 
+from apps.common.adversarial import AdversarialModel, AdversarialPerturbation
 from apps.sentiment.config import MAX_BIGRAM_VOCABULARY
 from zoo.builders import MaskedGlobalMaxPooling1D
 from zoo.layers import GRU, LSTM
@@ -104,7 +110,7 @@ def build_model(vocabulary_size: int, *, head: str = "binary", classes: int = 2,
                 cell: str = "gru", units: int = 64, layers: int = 1, bidirectional: bool = True,
                 embedding_dim: int = 128, embedding_dropout: float = 0.0, dropout: float = 0.0,
                 pooling: str = "max-mean", bigrams: int = 0, bigram_dim: int = 16,
-                train_embedding: bool = True,
+                train_embedding: bool = True, adversarial: float = 0.0,
                 name: str = "sentiment_classifier") -> keras.Model:
     """The uncompiled classifier (see the module docstring); outputs are a dict by head name."""
     if head not in ("binary", "classes", "stars"):
@@ -119,9 +125,15 @@ def build_model(vocabulary_size: int, *, head: str = "binary", classes: int = 2,
     if isinstance(bigrams, bool) or not isinstance(bigrams, int) or bigrams < 0:
         raise ValueError(f"bigrams must be a non-negative integer (0: no bigram branch); "
                          f"received bigrams={bigrams!r}")
+    if isinstance(adversarial, bool) or not isinstance(adversarial, (int, float)) or not (
+            adversarial >= 0):
+        raise ValueError(f"adversarial must be a number >= 0 (0: plain training); received "
+                         f"adversarial={adversarial!r}")
     tokens = keras.Input((None,), dtype="int32", name="tokens")
     x = keras.layers.Embedding(vocabulary_size, embedding_dim, mask_zero=True,
                                trainable=train_embedding, name="embedding")(tokens)
+    if adversarial:
+        x = AdversarialPerturbation(float(adversarial), name="adversarial_perturbation")(x)
     if embedding_dropout:
         x = keras.layers.SpatialDropout1D(embedding_dropout, name="embedding_dropout")(x)
     for depth in range(1, layers + 1):
@@ -149,6 +161,8 @@ def build_model(vocabulary_size: int, *, head: str = "binary", classes: int = 2,
     if head == "stars":
         outputs[RATING] = keras.layers.Dense(len(RATING_VALUES), activation="softmax",
                                              name=RATING, dtype="float32")(x)
+    if adversarial:
+        return AdversarialModel(tokens, outputs, name=name)
     return keras.Model(tokens, outputs, name=name)
 
 

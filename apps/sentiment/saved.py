@@ -89,6 +89,7 @@ def load_run(run_dir) -> TrainedRun:
     import keras
     import zoo.builders  # noqa: F401  (registers MaskedGlobalMaxPooling1D for loading)
     import zoo.layers  # noqa: F401
+    import apps.sentiment.model  # noqa: F401  (registers BigramBag and the adversarial classes)
     try:
         model = keras.saving.load_model(run_dir / MODEL_FILE, compile=False)
     except (OSError, ValueError) as error:

@@ -35,6 +35,8 @@ STANDARDIZE = "lower"  # the text is already lower-cased and split by tokens.spl
 NOT_SETTINGS = ("command", "data")
 # A run may resume with the data set read from another place (a moved or downloaded copy).
 MAY_CHANGE = RESUMABLE_CHANGES + ("data",)
+# Settings added after earlier runs were recorded, with the value those runs trained with.
+ADDED_SETTINGS = {"adversarial": 0.0}
 
 
 def check_arguments(arguments) -> None:
@@ -63,6 +65,9 @@ def check_arguments(arguments) -> None:
         raise UserError("--phrases applies to sst2 and sst5 (IMDB has no parse trees)")
     if arguments.validation_split is not None and arguments.dataset != "imdb":
         raise UserError("--validation-split applies to imdb; SST uses its own dev sentences")
+    if arguments.adversarial and arguments.distribute != "none":
+        raise UserError(f"--adversarial trains on one device; leave out --distribute "
+                        f"{arguments.distribute}, or pass --adversarial 0")
     if arguments.validation_split is not None and not 0 < arguments.validation_split < 1:
         raise UserError(f"--validation-split must be between 0 and 1; received "
                         f"{arguments.validation_split}")
@@ -219,7 +224,8 @@ def model_factory(arguments, vocabulary_size: int, classes: int, embedding_matri
             embedding_dropout=arguments.embedding_dropout, dropout=arguments.dropout,
             pooling=arguments.pooling, bigrams=arguments.bigrams,
             bigram_dim=arguments.bigram_dim,
-            train_embedding=not arguments.freeze_embeddings)
+            train_embedding=not arguments.freeze_embeddings,
+            adversarial=arguments.adversarial)
         if embedding_matrix is not None:
             set_embedding_weights(model, embedding_matrix)
         return compile_model(model, head=arguments.head, rating_weight=arguments.rating_weight,
@@ -252,7 +258,8 @@ def train(arguments) -> dict:
     files = RunFiles(Path(arguments.run_dir))
     settings = run_settings(arguments, data_dir)
     chief = training.is_chief(strategy)  # only the chief writes (multi-worker training)
-    check_run_settings(files, settings, may_change=MAY_CHANGE, write=chief)
+    check_run_settings(files, settings, may_change=MAY_CHANGE, added=ADDED_SETTINGS,
+                       write=chief)
     train_words = split_all(data["train"].texts)
     vectorizer = vectorizer_for(
         files.run_dir, train_words, arguments,
@@ -326,7 +333,7 @@ def train(arguments) -> dict:
         metadata=settings, batch_size=batch_size, shuffle_seed=shuffle_seed,
         save_every_steps=arguments.save_every_steps, logdir=arguments.logdir,
         verbose=not arguments.no_progress, strategy=strategy, may_change=MAY_CHANGE,
-        extra_callbacks=callbacks)
+        added_settings=ADDED_SETTINGS, extra_callbacks=callbacks)
     if not chief:
         return {}
     info = export(files, result, arguments, settings, data, train_encoded, len(train_ids),

@@ -86,6 +86,31 @@ def test_bad_language_model_settings_are_one_line_errors(option, value):
     one_line_error(*run_main(["train", option, value])[::2], option)
 
 
+def test_adversarial_training_trains_tags_and_refuses_bad_settings(conll_folder, tmp_path):
+    import keras
+
+    from apps.common.adversarial import AdversarialModel
+    import apps.ner.model  # noqa: F401
+    import zoo.crf  # noqa: F401
+    import zoo.layers  # noqa: F401
+
+    run_dir = tmp_path / "adversarial"
+    arguments = ["train", "--data", conll_folder, "--run-dir", run_dir] + TINY_TRAIN_ARGUMENTS
+    status, _, stderr = run_main(arguments + ["--adversarial", "0.5", "--epochs", "1"])
+    assert status == 0, stderr
+    assert json.loads((run_dir / "run.json").read_text())["settings"]["adversarial"] == 0.5
+    model = keras.saving.load_model(run_dir / "model.keras", compile=False)
+    assert isinstance(model, AdversarialModel)
+    assert model.get_layer("adversarial_perturbation").epsilon == 0.5
+    status, stdout, stderr = run_main(["tag", "--run-dir", run_dir, HARRY])
+    assert status == 0, stderr
+    one_line_error(*run_main(arguments + ["--epochs", "1"])[::2],
+                   "adversarial: 0.5 there, 0.0 now")
+    one_line_error(*run_main(["train", "--adversarial", "-1"])[::2], "--adversarial")
+    one_line_error(*run_main(arguments + ["--adversarial", "1", "--distribute", "mirrored"])[::2],
+                   "--adversarial trains on one device")
+
+
 def test_a_run_recorded_before_the_language_model_existed_resumes(conll_folder, tmp_path):
     """An older run.json lacks lm_weight and lm_words: its run trained without a language
     model, so the command that made it (now with --lm-weight 0) still finds it finished, and
@@ -95,7 +120,7 @@ def test_a_run_recorded_before_the_language_model_existed_resumes(conll_folder, 
     status, _, stderr = run_main(arguments + ["--lm-weight", "0", "--epochs", "1"])
     assert status == 0, stderr
     record = json.loads((run_dir / "run.json").read_text())
-    for name in ("lm_weight", "lm_words"):
+    for name in ("lm_weight", "lm_words", "adversarial"):
         del record["settings"][name]
     (run_dir / "run.json").write_text(json.dumps(record))
     one_line_error(*run_main(arguments + ["--epochs", "1"])[::2],

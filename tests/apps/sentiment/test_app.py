@@ -219,6 +219,40 @@ def test_an_interrupted_run_resumes_to_the_same_weights(imdb_data, imdb_run, tmp
         np.testing.assert_array_equal(mine, theirs)
 
 
+def test_adversarial_training_trains_saves_and_predicts(sst_data, tmp_path, capsys):
+    from apps.common.adversarial import AdversarialModel
+    from apps.sentiment import saved
+
+    run_dir = tmp_path / "sst2-adversarial"
+    assert run_main(["train", "--dataset", "sst2", "--data", str(sst_data), "--run-dir",
+                     str(run_dir), *SST_TINY, "--no-phrases", "--embeddings", "none",
+                     "--adversarial", "0.5"]) == 0
+    info = json.loads((run_dir / "sentiment.json").read_text())
+    assert info["settings"]["adversarial"] == 0.5
+    run = saved.load_run(run_dir)
+    assert isinstance(run.model, AdversarialModel)
+    assert run.model.get_layer("adversarial_perturbation").epsilon == 0.5
+    capsys.readouterr()
+    assert run_main(["predict", "--run-dir", str(run_dir), NOTHING_TO_LIKE]) == 0
+    assert NOTHING_TO_LIKE in capsys.readouterr().out
+
+
+def test_a_run_recorded_before_adversarial_existed_resumes_as_trained_without_it(
+        imdb_data, imdb_run, tmp_path, capsys):
+    old = tmp_path / "old-run"
+    shutil.copytree(imdb_run, old)
+    record = json.loads((old / "run.json").read_text())
+    assert record["settings"].pop("adversarial") == 0.0
+    (old / "run.json").write_text(json.dumps(record))
+    command = ["train", "--dataset", "imdb", "--data", str(imdb_data), "--run-dir", str(old),
+               *IMDB_TINY]
+    rc = run_main(command + ["--adversarial", "1"])
+    assert_one_error_line(capsys, rc, "was written by a different command",
+                          "adversarial: 0.0 there, 1.0 now")
+    assert run_main(command) == 0
+    assert json.loads((old / "run.json").read_text())["settings"]["adversarial"] == 0.0
+
+
 def test_a_different_command_in_the_same_run_folder_is_refused(imdb_data, imdb_run, capsys):
     rc = run_main(["train", "--dataset", "imdb", "--data", str(imdb_data), "--run-dir",
                    str(imdb_run), *IMDB_TINY, "--units", "5"])
@@ -509,6 +543,9 @@ def test_sst_phrases_without_trees_point_to_no_phrases(sst_data, tmp_path, capsy
     (["--dataset", "imdb", "--bigrams", "-1"], "--bigrams"),
     (["--dataset", "imdb", "--embeddings", "none", "--freeze-embeddings"],
      "--freeze-embeddings needs"),
+    (["--dataset", "sst2", "--adversarial", "1", "--distribute", "mirrored"],
+     "--adversarial trains on one device"),
+    (["--dataset", "sst2", "--adversarial", "-1"], "--adversarial"),
 ])
 def test_options_that_cannot_work_are_one_error_line(tmp_path, capsys, options, fragment):
     rc = run_main(["train", *options, "--data", str(tmp_path), "--run-dir",
