@@ -49,8 +49,9 @@ sst2, sst5: 8,544 training sentences, short (at most ~55 tokens), so the trees' 
     perturbation of norm 1 per sentence. Chosen on the dev sentences among 0.5, 1, 2 and 3:
     with 1, the best dev accuracy rose over the default's runs of the same seed in each of
     seeds 1-5 (+0.48 points on average) and the mean dev accuracy of epochs 5-8 by +0.86; an
-    epoch takes about 1.7x as long (benchmarks/RESULTS.md). IMDB and SST-5 were not screened
-    with it and keep 0.
+    epoch takes about 1.7x as long (benchmarks/RESULTS.md). On test (15 fresh seeds): single
+    runs 87.57 % +- 0.59 against 86.39 % without it, ensembles of 5 88.05 % +- 0.42 against
+    87.32 %. IMDB and SST-5 were not screened with it and keep 0.
 """
 DATASETS = ("imdb", "sst2", "sst5")
 CELLS = ("gru", "lstm")
