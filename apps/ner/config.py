@@ -61,6 +61,9 @@ DEFAULT_CLIPNORM = 5.0
 DEFAULT_LM_WORDS = 5000    # words the auxiliary language model predicts (the rest as <UNK>)
 # --lm-weight by embeddings: the language model helps the random word vectors only (validation).
 DEFAULT_LM_WEIGHT = {"none": 0.1, "glove-50d": 0.0}
+# --adversarial by embeddings: adversarial training helps the random word vectors only
+# (validation, benchmarks/RESULTS.md).
+DEFAULT_ADVERSARIAL = {"none": 1.0, "glove-50d": 0.0}
 EVAL_BATCH_SIZE = 128
 
 

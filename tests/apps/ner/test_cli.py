@@ -66,6 +66,17 @@ def test_the_language_model_is_on_by_default_without_pretrained_vectors_only():
                     "--lm-words", "100").lm_weight == 0.2
 
 
+def test_adversarial_training_is_on_by_default_without_pretrained_vectors_only():
+    from apps.ner.__main__ import build_parser, train_config
+
+    parser = build_parser()
+    resolved = lambda *options: train_config(parser.parse_args(["train", *options]))  # noqa: E731
+    assert resolved().adversarial == 1.0
+    assert resolved("--embeddings", "glove-50d").adversarial == 0.0
+    assert resolved("--adversarial", "0").adversarial == 0.0
+    assert resolved("--embeddings", "glove-50d", "--adversarial", "2").adversarial == 2.0
+
+
 def test_the_default_run_trains_the_language_model(trained_run):
     import keras
 
@@ -78,6 +89,8 @@ def test_the_default_run_trains_the_language_model(trained_run):
     assert settings["lm_weight"] == 0.1 and settings["lm_words"] == 5000
     model = keras.saving.load_model(run_dir / "model.keras", compile=False)
     assert model.get_layer("language_model_loss").weight == 0.1
+    assert settings["adversarial"] == 1.0
+    assert model.get_layer("adversarial_perturbation").epsilon == 1.0
 
 
 @pytest.mark.parametrize("option, value", [("--lm-weight", "-1"), ("--lm-weight", "nan"),
@@ -105,7 +118,7 @@ def test_adversarial_training_trains_tags_and_refuses_bad_settings(conll_folder,
     status, stdout, stderr = run_main(["tag", "--run-dir", run_dir, HARRY])
     assert status == 0, stderr
     one_line_error(*run_main(arguments + ["--epochs", "1"])[::2],
-                   "adversarial: 0.5 there, 0.0 now")
+                   "adversarial: 0.5 there, 1.0 now")
     one_line_error(*run_main(["train", "--adversarial", "-1"])[::2], "--adversarial")
     one_line_error(*run_main(arguments + ["--adversarial", "1", "--distribute", "mirrored"])[::2],
                    "--adversarial trains on one device")
@@ -117,7 +130,8 @@ def test_a_run_recorded_before_the_language_model_existed_resumes(conll_folder, 
     the new default (0.1) is refused as the real difference it is."""
     run_dir = tmp_path / "old"
     arguments = ["train", "--data", conll_folder, "--run-dir", run_dir] + TINY_TRAIN_ARGUMENTS
-    status, _, stderr = run_main(arguments + ["--lm-weight", "0", "--epochs", "1"])
+    status, _, stderr = run_main(arguments + ["--lm-weight", "0", "--adversarial", "0",
+                                              "--epochs", "1"])
     assert status == 0, stderr
     record = json.loads((run_dir / "run.json").read_text())
     for name in ("lm_weight", "lm_words", "adversarial"):
@@ -125,7 +139,8 @@ def test_a_run_recorded_before_the_language_model_existed_resumes(conll_folder, 
     (run_dir / "run.json").write_text(json.dumps(record))
     one_line_error(*run_main(arguments + ["--epochs", "1"])[::2],
                    "lm_weight: 0.0 there, 0.1 now")
-    status, stdout, stderr = run_main(arguments + ["--lm-weight", "0", "--epochs", "1"])
+    status, stdout, stderr = run_main(arguments + ["--lm-weight", "0", "--adversarial", "0",
+                                                   "--epochs", "1"])
     assert status == 0, stderr
     assert "already trained 1 epochs" in stdout
     assert json.loads((run_dir / "run.json").read_text())["settings"]["lm_words"] == 5000
