@@ -28,7 +28,7 @@ The loss `fit` logs is the clean loss L, so runs with and without it log compara
 
 The gradient needs the backend's automatic differentiation; this is the TensorFlow version
 (the backend the apps train with). Other backends raise a clear error when training starts.
-Single-device only: the apps refuse it with --distribute.
+Single-device only: the apps refuse it with --distribute (apps.common.cli.check_single_device).
 """
 import math
 import threading

@@ -192,6 +192,14 @@ def resolve_clipping(arguments: argparse.Namespace, *, clipnorm: float | None = 
     return arguments.clipnorm, arguments.clipvalue
 
 
+def check_single_device(adversarial: float, distribute: str) -> None:
+    """UserError for --adversarial EPS > 0 with a --distribute strategy: the adversarial step
+    (apps.common.adversarial) keeps its perturbation on the layer and runs on one device."""
+    if adversarial and distribute != "none":
+        raise UserError(f"--adversarial trains on one device; leave out --distribute "
+                        f"{distribute}, or pass --adversarial 0")
+
+
 def settings_from_arguments(arguments: argparse.Namespace, exclude=()) -> dict:
     """The parsed options as a JSON-ready dict for run.json (paths become strings).
 

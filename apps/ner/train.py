@@ -23,6 +23,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from apps.common import cli
 from apps.common.atomic import atomic_write_json, replacing
 from apps.common.errors import UserError
 from apps.ner import config as ner_config
@@ -60,9 +61,7 @@ def check_config(config: TrainConfig) -> None:
     if not (math.isfinite(config.adversarial) and config.adversarial >= 0.0):
         raise UserError(f"--adversarial must be a number >= 0 (0 turns it off); received "
                         f"{config.adversarial}")
-    if config.adversarial and config.extra.get("distribute", "none") != "none":
-        raise UserError(f"--adversarial trains on one device; leave out --distribute "
-                        f"{config.extra['distribute']}, or pass --adversarial 0")
+    cli.check_single_device(config.adversarial, config.extra.get("distribute", "none"))
     if config.lm_words < 1:
         raise UserError(f"--lm-words must be >= 1; received {config.lm_words}")
     if config.embeddings == "glove-50d" and config.word_dim != ner_config.GLOVE_DIM:

@@ -125,10 +125,6 @@ def build_model(vocabulary_size: int, *, head: str = "binary", classes: int = 2,
     if isinstance(bigrams, bool) or not isinstance(bigrams, int) or bigrams < 0:
         raise ValueError(f"bigrams must be a non-negative integer (0: no bigram branch); "
                          f"received bigrams={bigrams!r}")
-    if isinstance(adversarial, bool) or not isinstance(adversarial, (int, float)) or not (
-            adversarial >= 0):
-        raise ValueError(f"adversarial must be a number >= 0 (0: plain training); received "
-                         f"adversarial={adversarial!r}")
     tokens = keras.Input((None,), dtype="int32", name="tokens")
     x = keras.layers.Embedding(vocabulary_size, embedding_dim, mask_zero=True,
                                trainable=train_embedding, name="embedding")(tokens)

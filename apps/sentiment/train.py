@@ -65,9 +65,7 @@ def check_arguments(arguments) -> None:
         raise UserError("--phrases applies to sst2 and sst5 (IMDB has no parse trees)")
     if arguments.validation_split is not None and arguments.dataset != "imdb":
         raise UserError("--validation-split applies to imdb; SST uses its own dev sentences")
-    if arguments.adversarial and arguments.distribute != "none":
-        raise UserError(f"--adversarial trains on one device; leave out --distribute "
-                        f"{arguments.distribute}, or pass --adversarial 0")
+    cli.check_single_device(arguments.adversarial, arguments.distribute)
     if arguments.validation_split is not None and not 0 < arguments.validation_split < 1:
         raise UserError(f"--validation-split must be between 0 and 1; received "
                         f"{arguments.validation_split}")
