@@ -129,8 +129,8 @@ def add_train_parser(commands):
                          help="adversarial training (Miyato et al. 2017): each batch is also "
                               "trained with its word, character and casing features moved by "
                               "the perturbation of norm EPS per sentence that raises its loss "
-                              "most; about 2.5x the time per epoch on a CPU; TensorFlow backend, one "
-                              "device; 0 turns it off (default: "
+                              "most; about 2.5x the time per epoch on a CPU; TensorFlow "
+                              "backend, one device; 0 turns it off (default: "
                               f"{ner_config.DEFAULT_ADVERSARIAL['none']:g} with --embeddings "
                               "none, where it raised validation F1, 0 with glove-50d, where it "
                               "did not)")
