@@ -234,6 +234,11 @@ def build_parser():
     return parser
 
 
+def given_or_default(value, defaults_by_embeddings: dict, embeddings: str):
+    """The option's value, or (left out: None) its default for these word vectors."""
+    return defaults_by_embeddings[embeddings] if value is None else value
+
+
 def train_config(arguments):
     from apps.common.errors import UserError
     from apps.ner.config import DEFAULT_CHAR_FEATURES, DEFAULT_CLIPNORM, TrainConfig
@@ -252,12 +257,10 @@ def train_config(arguments):
     if word_dim is None:
         word_dim = ner_config.GLOVE_DIM if arguments.embeddings == "glove-50d" \
             else ner_config.DEFAULT_WORD_DIM
-    lm_weight = arguments.lm_weight
-    if lm_weight is None:
-        lm_weight = ner_config.DEFAULT_LM_WEIGHT[arguments.embeddings]
-    adversarial = arguments.adversarial
-    if adversarial is None:
-        adversarial = ner_config.DEFAULT_ADVERSARIAL[arguments.embeddings]
+    lm_weight = given_or_default(arguments.lm_weight, ner_config.DEFAULT_LM_WEIGHT,
+                                 arguments.embeddings)
+    adversarial = given_or_default(arguments.adversarial, ner_config.DEFAULT_ADVERSARIAL,
+                                   arguments.embeddings)
     char_features = arguments.char_features
     if char_features is None or arguments.char_encoder == "none":
         char_features = DEFAULT_CHAR_FEATURES[arguments.char_encoder]
