@@ -199,15 +199,24 @@ def add_evaluate_parser(commands):
 def add_tag_parser(commands):
     tag = commands.add_parser(
         "tag", help="find the entities of raw text",
-        description="Tokenize raw text the CoNLL-2003 way and print its entities with their "
-                    "character spans (text, type, start-end; end exclusive). A text is tagged "
-                    "whole, whatever its length; a word longer than the run's max word length is "
-                    "shortened for its character features only.")
+        description="Tokenize raw text the CoNLL-2003 way, cut it into sentences, and print "
+                    "its entities with their character spans (text, type, start-end; end "
+                    "exclusive). Each sentence is tagged whole, whatever its length; a word "
+                    "longer than the run's max word length is shortened for its character "
+                    "features only.")
     tag.add_argument("texts", nargs="*", metavar="TEXT",
-                     help=f'texts to tag, each as one sequence, e.g. "{HARRY}"')
+                     help=f'texts to tag, e.g. "{HARRY}"; each is cut into sentences: one '
+                          f'ends after . ! ? or ... before a word not in lower case, at a blank '
+                          f'line, and at a line break unless the line ends in a lower-case word '
+                          f'or , ; : - ( [ & / or the next starts in lower case')
     tag.add_argument("--file", default=None, metavar="FILE",
                      help="also tag each non-blank line of this UTF-8 file (blank lines are "
                           "skipped)")
+    tag.add_argument("--paragraphs", action="store_true",
+                     help="read --file as paragraphs instead of lines: each run of non-blank "
+                          "lines is one text, cut into sentences as TEXT is (for articles whose "
+                          "sentences are wrapped over lines); offsets count from the "
+                          "paragraph's first character, its line breaks included")
     tag.add_argument("--run-dir", action="append", default=None, metavar="DIR",
                      help="folder of a train run; give it several times to tag with an "
                           "ensemble of runs (the mean of their tag probabilities) (default: "
@@ -215,8 +224,12 @@ def add_tag_parser(commands):
     tag.add_argument("--format", dest="output_format", choices=("entities", "conll"),
                      default="entities",
                      help="entities: one `text TAB TYPE TAB start-end` line per entity; conll: "
-                          "one `token TAB tag` line per token, a blank line after each text "
+                          "one `token TAB tag` line per token, a blank line after each sentence "
                           "(default: %(default)s)")
+    tag.add_argument("--no-split", dest="split_sentences", action="store_false",
+                     help="tag each text as one sequence instead of sentence by sentence (the "
+                          "taggers are trained on sentences: with CoNLL-2003 validation stories "
+                          "as one sequence each, F1 fell from 94.4 to 92.1)")
     tag.add_argument("--checkpoint", default=None, metavar="FILE",
                      help="model file to use (default: model.keras); one run only")
     tag.set_defaults(function=run_tag)
@@ -298,9 +311,14 @@ def run_evaluate(arguments):
 def run_tag(arguments):
     from apps.ner.ensemble import load_taggers
     from apps.ner.tag import format_results, read_texts, tag_texts
-    items = read_texts(arguments.texts, arguments.file)      # input errors before loading
+    if arguments.paragraphs and arguments.file is None:
+        from apps.common.errors import UserError
+        raise UserError("--paragraphs reads --file as paragraphs; give --file FILE too")
+    items = read_texts(arguments.texts, arguments.file,       # input errors before loading
+                       paragraphs=arguments.paragraphs)
     trained = load_taggers(arguments.run_dir or [DEFAULT_RUN_DIR], arguments.checkpoint)
-    print(format_results(tag_texts(trained, items), arguments.output_format), flush=True)
+    results = tag_texts(trained, items, split_sentences=arguments.split_sentences)
+    print(format_results(results, arguments.output_format), flush=True)
 
 
 def main(argv=None) -> int:

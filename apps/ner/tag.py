@@ -1,28 +1,35 @@
 """`tag`: find the named entities of raw text with a trained tagger.
 
 Each text is tokenized as CoNLL-2003 is (apps.ner.tokenize: punctuation and clitics split off,
-every token a slice of the text) and tagged as one sequence, whatever its length (no sentence
-splitting, no truncation; very long words are shortened for the character features only).
+every token a slice of the text), cut into sentences (apps.ner.tokenize.sentence_spans; the
+tagger was trained on sentences, and a paragraph tagged as one sequence loses about 2 points of
+F1), and each sentence is tagged whole, whatever its length (no truncation; very long words are
+shortened for the character features only). With split_sentences=False (`--no-split`) each
+text is tagged as one sequence.
 
 Output, default format "entities": one line per entity, `text<TAB>TYPE<TAB>start-end`, with
 character offsets into the text (end exclusive: text[start:end] is the entity), or
 `(no entities)`; with several texts each block starts with `# text N: ...`.
-Format "conll": one `token<TAB>tag` line per token (IOB2), a blank line after each text.
+Format "conll": one `token<TAB>tag` line per token (IOB2), a blank line after each sentence.
 
 Errors: no text at all, or a text with nothing but white space, is a one-line error naming it.
-In --file, one text per line; blank lines are skipped (a file with no text is an error).
+In --file, one text per line; blank lines are skipped (a file with no text is an error). With
+--paragraphs, each run of non-blank lines is one text instead (an article whose sentences are
+wrapped over several lines), labelled by its first line.
 """
 from pathlib import Path
 
 from apps.common.errors import UserError
 from apps.ner.predict import predict_tags
-from apps.ner.tokenize import spans_from_tags, tokenize
+from apps.ner.tokenize import sentence_spans, spans_from_tags, tokenize
 
 FORMATS = ("entities", "conll")
 
 
-def read_texts(texts=(), file=None) -> list:
-    """(label, text) pairs: the command-line texts, then the non-blank lines of `file`."""
+def read_texts(texts=(), file=None, *, paragraphs=False) -> list:
+    """(label, text) pairs: the command-line texts, then the non-blank lines of `file` (labelled
+    FILE:LINE), or with paragraphs=True its paragraphs: runs of non-blank lines, joined by their
+    line breaks, labelled by their first line (offsets then count from the paragraph's start)."""
     items = [(f"text {index}", text) for index, text in enumerate(texts, start=1)]
     if file is not None:
         path = Path(file)
@@ -35,6 +42,8 @@ def read_texts(texts=(), file=None) -> list:
         lines = [(f"{path}:{number}", line.rstrip("\r"))
                  for number, line in enumerate(content.lstrip("\ufeff").split("\n"), start=1)]
         file_items = [(label, line) for label, line in lines if line.strip()]
+        if paragraphs:
+            file_items = join_paragraphs(lines)
         if not file_items:
             raise UserError(f"{path} holds no text to tag (it is empty or blank)")
         items.extend(file_items)
@@ -44,19 +53,40 @@ def read_texts(texts=(), file=None) -> list:
     return items
 
 
-def tag_texts(trained, items) -> list:
-    """For each (label, text): {"label", "text", "tokens", "tags", "entities"}."""
-    tokenized = []
+def join_paragraphs(lines) -> list:
+    """(label of its first line, its lines joined by line breaks) of each run of non-blank
+    lines."""
+    paragraphs, current = [], []
+    for label, line in lines + [("", "")]:
+        if line.strip():
+            current.append((label, line))
+        elif current:
+            paragraphs.append((current[0][0], "\n".join(text for _, text in current)))
+            current = []
+    return paragraphs
+
+
+def tag_texts(trained, items, *, split_sentences=True) -> list:
+    """For each (label, text): {"label", "text", "tokens", "sentences", "tags", "entities"};
+    "sentences" are the (first, stop) token ranges tagged one by one (the whole text as one
+    range with split_sentences=False)."""
+    tokenized, sentence_lists = [], []
     for label, text in items:
         tokens = tokenize(text)
         if not tokens:
             raise UserError(f"{label} is empty (nothing but white space); give some text to tag")
         tokenized.append(tokens)
-    tag_lists = predict_tags(trained, [[token.token for token in tokens] for tokens in tokenized])
+        sentence_lists.append(sentence_spans(tokens, text) if split_sentences
+                              else [(0, len(tokens))])
+    pieces = [[token.token for token in tokens[first:stop]]
+              for tokens, sentences in zip(tokenized, sentence_lists)
+              for first, stop in sentences]
+    piece_tags = iter(predict_tags(trained, pieces))
     results = []
-    for (label, text), tokens, tags in zip(items, tokenized, tag_lists):
-        results.append({"label": label, "text": text, "tokens": tokens, "tags": tags,
-                        "entities": spans_from_tags(tokens, tags, text)})
+    for (label, text), tokens, sentences in zip(items, tokenized, sentence_lists):
+        tags = [tag for _ in sentences for tag in next(piece_tags)]
+        results.append({"label": label, "text": text, "tokens": tokens, "sentences": sentences,
+                        "tags": tags, "entities": spans_from_tags(tokens, tags, text)})
     return results
 
 
@@ -66,12 +96,14 @@ def format_results(results, output_format="entities") -> str:
     lines = []
     for result in results:
         if output_format == "conll":
-            lines.extend(f"{token.token}\t{tag}" for token, tag in zip(result["tokens"],
-                                                                       result["tags"]))
-            lines.append("")
+            for first, stop in result.get("sentences", [(0, len(result["tokens"]))]):
+                lines.extend(f"{token.token}\t{tag}" for token, tag in
+                             zip(result["tokens"][first:stop], result["tags"][first:stop]))
+                lines.append("")
             continue
         if len(results) > 1:
-            lines.append(f"# {result['label']}: {result['text']}")
+            header = " ".join(result["text"].split("\n"))    # a paragraph on one line
+            lines.append(f"# {result['label']}: {header}")
         for entity in result["entities"]:
             lines.append(f"{entity['text']}\t{entity['type']}\t{entity['start']}-{entity['end']}")
         if not result["entities"]:

@@ -10,7 +10,20 @@ The CoNLL-2003 (Reuters, Penn-Treebank-like) tokenization, which the tagger was 
   capitalised word; "..." and "--" are one token each; currencies: "$", "US$", "C$"
 
 Every token is a slice of the input: text[start:end] == token, whatever the input (combining
-marks stay with the letter before them). No sentence splitting: a paragraph is one sequence.
+marks stay with the letter before them).
+
+Sentences (`sentence_spans`): the tagger was trained on single sentences, and tags a story
+read as one sequence worse, so `tag` cuts each text into sentences first (benchmarks/RESULTS.md,
+"Paragraphs"). A sentence ends
+- after a ".", "!", "?" or "..." token (and the closing quotes and brackets right after it; a
+  straight quote only if it touches the word before) when the next token does not start with
+  a lower-case letter;
+- at a blank line;
+- at a line break, unless the line ends in a lower-case word or in , ; : - ( [ & / or the next
+  line starts with a lower-case letter (a line wrapped inside a sentence), so that headlines,
+  datelines and table rows on lines of their own are tagged alone.
+An abbreviation token that ends the sentence ("in the U.S.") does not end it here: the next
+sentence is then tagged together with this one.
 """
 import functools
 import re
@@ -23,6 +36,11 @@ ABBREVIATIONS = ("Mr", "Mrs", "Ms", "Dr", "Prof", "St", "Jr", "Sr", "Inc", "Corp
                  "Jan", "Feb", "Mar", "Apr", "Jun", "Jul", "Aug", "Sep", "Sept", "Oct", "Nov", "Dec")
 CLITICS = ("s", "S", "re", "RE", "ve", "VE", "ll", "LL", "m", "M", "d", "D")
 APOSTROPHES = "'\u2019"
+SENTENCE_ENDS = frozenset({".", "!", "?", "..."})
+CLOSERS = frozenset({"\u2019", "\u201d", ")", "]", "}", "''", "\u00bb"})
+CONTINUING = frozenset({",", ";", ":", "-", "--", "(", "[", "&", "/"})   # a line may not end so
+STRAIGHT_QUOTES = frozenset({'"', "'"})   # open or close: a closer only touching the word before
+BLANK_LINE = re.compile(r"\n[^\S\n]*\n")
 
 
 class Token(NamedTuple):
@@ -112,3 +130,35 @@ def join_tokens(tokens_with_spans) -> str:
         pieces.append(token)
         previous_end = end
     return "".join(pieces)
+
+
+def sentence_spans(tokens, text=None) -> list:
+    """(first, stop) token index ranges of the sentences of a token list (module docstring).
+
+    `tokens` are Token tuples or plain strings; line breaks end sentences only when they are
+    Tokens and `text` is the text they index. The ranges cover every token once, in order; an
+    empty list has no sentences.
+    """
+    strings = [token if isinstance(token, str) else token[0] for token in tokens]
+    spans, first, index = [], 0, 0
+    while index < len(strings):
+        stop = index + 1
+        end_here = strings[index] in SENTENCE_ENDS
+        if end_here:
+            while stop < len(strings) and (strings[stop] in CLOSERS or (
+                    strings[stop] in STRAIGHT_QUOTES and not isinstance(tokens[stop], str)
+                    and tokens[stop][1] == tokens[stop - 1][2])):
+                stop += 1
+            end_here = stop < len(strings) and not strings[stop][:1].islower()
+        if not end_here and text is not None and stop < len(strings):
+            gap = text[tokens[stop - 1][2]:tokens[stop][1]]
+            end_here = BLANK_LINE.search(gap) is not None or (
+                "\n" in gap and not strings[stop][:1].islower()
+                and not strings[stop - 1][:1].islower() and strings[stop - 1] not in CONTINUING)
+        if end_here:
+            spans.append((first, stop))
+            first = stop
+        index = stop
+    if first < len(strings):
+        spans.append((first, len(strings)))
+    return spans

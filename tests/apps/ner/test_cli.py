@@ -262,6 +262,76 @@ def test_tag_reads_a_file_skipping_blank_lines_and_writes_conll(trained_run, tmp
     assert [line.split("\t")[0] for line in blocks[1].splitlines()] == ["Oslo", "."]
 
 
+def test_tag_cuts_a_text_into_sentences_and_tags_each_as_if_alone(trained_run):
+    """A two-sentence text gets, sentence by sentence, the tags each sentence gets alone;
+    --no-split tags it as one sequence."""
+    from apps.ner.saved import load_run
+    from apps.ner.tag import format_results, tag_texts
+
+    run_dir, _ = trained_run
+    trained = load_run(run_dir)
+    second = "Anna Berg visited Oslo on Monday."
+    [both, first_alone, second_alone] = tag_texts(
+        trained, [("text 1", f"{HARRY} {second}"), ("text 2", HARRY), ("text 3", second)])
+    assert both["sentences"] == [(0, 10), (10, 17)]
+    assert both["tags"] == first_alone["tags"] + second_alone["tags"]
+    assert [block.strip("\n") for block in format_results([both], "conll").split("\n\n")] == \
+        [format_results([alone], "conll").strip("\n") for alone in (first_alone, second_alone)]
+    [whole] = tag_texts(trained, [("text 1", f"{HARRY} {second}")], split_sentences=False)
+    assert whole["sentences"] == [(0, 17)] and len(whole["tags"]) == 17
+    status, stdout, stderr = run_main(["tag", "--run-dir", run_dir, "--no-split", "--format",
+                                       "conll", f"{HARRY} {second}"])
+    assert status == 0, stderr
+    assert stdout.strip("\n").count("\n\n") == 0 and len(stdout.split()) == 34
+
+
+def test_tag_hands_the_tagger_one_sentence_at_a_time(monkeypatch):
+    """The tagger sees each sentence as its own sequence, and the tags come back in place."""
+    import apps.ner.tag as tag_module
+
+    seen = []
+
+    def fake_predict(trained, token_lists):
+        seen.extend(token_lists)
+        return [[f"B-L{len(tokens)}"] + [f"I-L{len(tokens)}"] * (len(tokens) - 1)
+                for tokens in token_lists]
+
+    monkeypatch.setattr(tag_module, "predict_tags", fake_predict)
+    text = "OSLO 1996-08-30\nAnna Berg won. She left"
+    [result] = tag_module.tag_texts(None, [("text 1", text)])
+    assert seen == [["OSLO", "1996-08-30"], ["Anna", "Berg", "won", "."], ["She", "left"]]
+    assert result["tags"] == ["B-L2", "I-L2", "B-L4", "I-L4", "I-L4", "I-L4", "B-L2", "I-L2"]
+    assert [entity["text"] for entity in result["entities"]] == \
+        ["OSLO 1996-08-30", "Anna Berg won.", "She left"]
+    seen.clear()
+    tag_module.tag_texts(None, [("text 1", text)], split_sentences=False)
+    assert seen == [["OSLO", "1996-08-30", "Anna", "Berg", "won", ".", "She", "left"]]
+
+
+def test_tag_reads_a_file_as_paragraphs_with_paragraphs(trained_run, tmp_path, monkeypatch):
+    """--paragraphs: each run of non-blank lines is one text, so a wrapped sentence stays one."""
+    from apps.ner.tag import read_texts
+
+    texts = tmp_path / "article.txt"
+    texts.write_text("OSLO 1996-08-30\nAnna Berg met\nKarl Lund.\n\n\nHe left.\n",
+                     encoding="utf-8")
+    assert read_texts((), texts, paragraphs=True) == [
+        (f"{texts}:1", "OSLO 1996-08-30\nAnna Berg met\nKarl Lund."), (f"{texts}:6", "He left.")]
+    assert len(read_texts((), texts)) == 4
+    run_dir, _ = trained_run
+    status, stdout, stderr = run_main(["tag", "--run-dir", run_dir, "--file", texts,
+                                       "--paragraphs", "--format", "conll"])
+    assert status == 0, stderr
+    blocks = [block.split("\n") for block in stdout.strip("\n").split("\n\n")]
+    assert [[line.split("\t")[0] for line in block] for block in blocks] == [
+        ["OSLO", "1996-08-30"], ["Anna", "Berg", "met", "Karl", "Lund", "."], ["He", "left", "."]]
+    status, stdout, stderr = run_main(["tag", "--run-dir", run_dir, "--file", texts,
+                                       "--paragraphs"])
+    assert status == 0 and stdout.splitlines()[0].startswith(f"# {texts}:1: OSLO 1996-08-30 Anna")
+    one_line_error(*run_main(["tag", "--run-dir", run_dir, "--paragraphs", HARRY])[::2],
+                   "--paragraphs reads --file")
+
+
 # ------------------------------------------------------------------------------ bad input
 def one_line_error(status, stderr, *fragments):
     assert status == 2, stderr

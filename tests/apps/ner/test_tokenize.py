@@ -75,3 +75,52 @@ def test_random_unicode_tokenizes_into_spans_that_index_the_text(text):
         assert not any(character.isspace() for character in token)
         previous_end = end
     assert "".join(token for token, _, _ in tokens) == "".join(c for c in text if not c.isspace())
+
+
+# ------------------------------------------------------------------------------ sentences
+def sentences_of(text):
+    from apps.ner.tokenize import sentence_spans
+
+    tokens = tokenize(text)
+    spans = sentence_spans(tokens, text)
+    assert [first for first, _ in spans] == [0] + [stop for _, stop in spans[:-1]]
+    assert spans[-1][1] == len(tokens) and all(first < stop for first, stop in spans)
+    return [" ".join(token.token for token in tokens[first:stop]) for first, stop in spans]
+
+
+@pytest.mark.parametrize("text, sentences", [
+    ("Harry met Ron. They went to London!", ["Harry met Ron .", "They went to London !"]),
+    ("Is it Oslo? yes it is... and Bergen.", ["Is it Oslo ? yes it is ... and Bergen ."]),
+    ('He said "Go." Then (see above.) Next', ['He said " Go . "', "Then ( see above . )",
+                                              "Next"]),
+    ('Why? "Because," he said.', ["Why ?", '" Because , " he said .']),
+    ("Mr. Smith went to the U.S. He left.", ["Mr. Smith went to the U.S. He left ."]),
+    ("No end punctuation", ["No end punctuation"]),
+])
+def test_sentences_end_at_end_punctuation_before_a_word_not_in_lower_case(text, sentences):
+    assert sentences_of(text) == sentences
+
+
+def test_line_breaks_end_headlines_datelines_and_table_rows_but_not_wrapped_lines():
+    text = ("GERMANY BEAT ITALY\nBERLIN 1996-08-30\nGermany beat Italy 2-1 in front of\n"
+            "John Smith, Anna Berg,\nand Karl.\nYorkshire 250 for 6\nSurrey 300\n"
+            "all out\n\nthe end")
+    assert sentences_of(text) == ["GERMANY BEAT ITALY", "BERLIN 1996-08-30",
+                                  "Germany beat Italy 2-1 in front of John Smith , Anna Berg , "
+                                  "and Karl .", "Yorkshire 250 for 6", "Surrey 300 all out",
+                                  "the end"]
+
+
+def test_sentence_spans_of_plain_strings_use_end_punctuation_only():
+    from apps.ner.tokenize import sentence_spans
+
+    assert sentence_spans(["A", ".", '"', "B", "C", ".", ")", "D"]) == [(0, 2), (2, 7), (7, 8)]
+    assert sentence_spans(["HEADLINE", "Text", "."]) == [(0, 3)]
+    assert sentence_spans([]) == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list('Ab .!?"\n),c')), max_size=60))
+def test_sentences_of_any_text_cover_its_tokens_once_in_order(text):
+    if tokenize(text):
+        sentences_of(text)      # asserts contiguous ranges from 0 to the last token
