@@ -171,7 +171,8 @@ def add_train_parser(commands):
 def add_evaluate_parser(commands):
     evaluate = commands.add_parser(
         "evaluate", help="entity precision, recall, F1 and an error analysis",
-        description="Score a trained tagger on a split with seqeval (conlleval-compatible "
+        description="Score a trained tagger on a split (or any CoNLL file) with seqeval "
+                    "(conlleval-compatible "
                     "mode): precision, recall and F1 per entity type and overall, then counts "
                     "of type, boundary, spurious and missed errors, the most confused types and "
                     "example sentences. With --run-dir given several times, scores the runs "
@@ -180,9 +181,13 @@ def add_evaluate_parser(commands):
     evaluate.add_argument("--run-dir", action="append", default=None, metavar="DIR",
                           help="folder of a train run; give it several times for an ensemble "
                                "of runs (default: runs/ner)")
-    evaluate.add_argument("--split", choices=ner_config.SPLITS, default="test",
+    evaluate.add_argument("--split", choices=ner_config.SPLITS, default=None,
                           help="which split to score; choose settings on valid, keep test for "
-                               "final figures (default: %(default)s)")
+                               "final figures (default: test)")
+    evaluate.add_argument("--file", default=None, metavar="FILE",
+                          help="score this CoNLL column file instead of a split (token in the "
+                               "first column, tag in the last, -DOCSTART- and blank lines "
+                               "between sentences, IOB1 or IOB2), e.g. your own annotated text")
     evaluate.add_argument("--data", default=None, metavar="DIR",
                           help="folder of the split files (default: the one the run trained on)")
     evaluate.add_argument("--checkpoint", default=None, metavar="FILE",
@@ -302,10 +307,14 @@ def run_train(arguments):
 
 
 def run_evaluate(arguments):
+    from apps.common.errors import UserError
     from apps.ner.evaluate import evaluate
-    evaluate(arguments.run_dir or [DEFAULT_RUN_DIR], split=arguments.split, data=arguments.data,
-             checkpoint=arguments.checkpoint, examples=arguments.examples,
-             batch_size=arguments.batch_size)
+    if arguments.file is not None and (arguments.split or arguments.data):
+        raise UserError("--file scores that file; leave out --split and --data, which pick a "
+                        "split file instead")
+    evaluate(arguments.run_dir or [DEFAULT_RUN_DIR], split=arguments.split or "test",
+             data=arguments.data, checkpoint=arguments.checkpoint, examples=arguments.examples,
+             batch_size=arguments.batch_size, file=arguments.file)
 
 
 def run_tag(arguments):

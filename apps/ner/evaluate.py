@@ -140,13 +140,21 @@ def format_errors(analysis: dict, sentences, predicted_lists, examples: int) -> 
 
 
 def evaluate(run_dir, *, split="test", data=None, checkpoint=None, examples=5,
-             batch_size=128, trained=None) -> dict:
-    """Score the run's tagger on a split; print the table and the error analysis; return both."""
-    if split not in SPLITS:
+             batch_size=128, trained=None, file=None) -> dict:
+    """Score the run's tagger on a split, or on any CoNLL column file `file` (token in the first
+    column, tag in the last, IOB1 or IOB2; then `split` and `data` are not used); print the
+    table and the error analysis; return both."""
+    if file is None and split not in SPLITS:
         raise UserError(f"--split must be one of {', '.join(SPLITS)}; received {split!r}")
+    if file is not None and not Path(file).is_file():
+        raise UserError(f"--file {file} does not exist (or is not a file); give a CoNLL column "
+                        f"file: token in the first column, tag in the last")
     trained = trained or load_taggers(run_dir, checkpoint)
-    data_dir = Path(data) if data else Path(trained.settings["data"])
-    path = split_paths(data_dir)[split]
+    if file is not None:
+        split, path = "file", Path(file)
+    else:
+        data_dir = Path(data) if data else Path(trained.settings["data"])
+        path = split_paths(data_dir)[split]
     sentences = read_conll(path, scheme=trained.settings.get("scheme", "auto"))
     check_known_tags(sentences, trained.tag_names, path)
     predicted = predict_tags(trained, [sentence.tokens for sentence in sentences],
@@ -154,7 +162,8 @@ def evaluate(run_dir, *, split="test", data=None, checkpoint=None, examples=5,
     gold = [sentence.tags for sentence in sentences]
     scores = score(gold, predicted)
     analysis = analyse_errors(gold, predicted)
-    print(f"{split} split: {path} ({len(sentences)} sentences); {describe_models(trained)}")
+    where = f"file {path}" if split == "file" else f"{split} split: {path}"
+    print(f"{where} ({len(sentences)} sentences); {describe_models(trained)}")
     trained_on = BOTH_SPLITS if any(
         member.settings.get("settings", {}).get("train_on") == BOTH_SPLITS
         for member in trained.members) else "train"

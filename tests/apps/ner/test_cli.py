@@ -212,6 +212,41 @@ def test_evaluate_prints_per_type_and_overall_scores_and_an_error_analysis(train
         assert any(line.strip().startswith(kind) for line in lines)
 
 
+def iob2_to_iob1_line(line, previous):
+    """One CoNLL line with its IOB2 tag written as IOB1 (B- only between same-type entities)."""
+    columns = line.split()
+    if not columns or columns[0] == "-DOCSTART-":
+        return line, "O"
+    tag = columns[-1]
+    if tag.startswith("B-") and previous[2:] != tag[2:]:
+        columns[-1] = "I-" + tag[2:]
+    return " ".join(columns), tag
+
+
+def test_evaluate_scores_any_conll_file_iob1_or_iob2_like_the_split(trained_run, conll_folder,
+                                                                   tmp_path):
+    run_dir, _ = trained_run
+    split = run_main(["evaluate", "--run-dir", run_dir, "--split", "test", "--examples", "1"])
+    assert split[0] == 0, split[2]
+    lines, previous = [], "O"
+    for line in (conll_folder / "test.txt").read_text(encoding="utf-8").split("\n"):
+        converted, previous = iob2_to_iob1_line(line, previous)
+        lines.append(converted)
+    iob1 = tmp_path / "mine.iob1"
+    iob1.write_text("\n".join(lines), encoding="utf-8")
+    assert iob1.read_text(encoding="utf-8") != (conll_folder / "test.txt").read_text("utf-8")
+    for path in (conll_folder / "test.txt", iob1):
+        status, stdout, stderr = run_main(["evaluate", "--run-dir", run_dir, "--file", path,
+                                           "--examples", "1"])
+        assert status == 0, stderr
+        assert stdout.splitlines()[0].startswith(f"file {path} (")
+        assert stdout.splitlines()[1:] == split[1].splitlines()[1:]
+    one_line_error(*run_main(["evaluate", "--run-dir", run_dir, "--file",
+                              tmp_path / "absent.txt"])[::2], "absent.txt does not exist")
+    one_line_error(*run_main(["evaluate", "--run-dir", run_dir, "--file", iob1, "--split",
+                              "valid"])[::2], "leave out --split and --data")
+
+
 # ----------------------------------------------------------------------------------- tag
 def test_tag_prints_entities_whose_spans_index_the_text(trained_run):
     run_dir, _ = trained_run
