@@ -226,11 +226,12 @@ def add_tag_parser(commands):
                      help="folder of a train run; give it several times to tag with an "
                           "ensemble of runs (the mean of their tag probabilities) (default: "
                           "runs/ner)")
-    tag.add_argument("--format", dest="output_format", choices=("entities", "conll"),
+    tag.add_argument("--format", dest="output_format", choices=("entities", "conll", "json"),
                      default="entities",
                      help="entities: one `text TAB TYPE TAB start-end` line per entity; conll: "
-                          "one `token TAB tag` line per token, a blank line after each sentence "
-                          "(default: %(default)s)")
+                          "one `token TAB tag` line per token, a blank line after each sentence; "
+                          "json: one JSON object per text and line (label, text, entities, "
+                          "sentences, tokens with offsets and tags) (default: %(default)s)")
     tag.add_argument("--no-split", dest="split_sentences", action="store_false",
                      help="tag each text as one sequence instead of sentence by sentence (the "
                           "taggers are trained on sentences: with CoNLL-2003 validation stories "

@@ -11,19 +11,22 @@ Output, default format "entities": one line per entity, `text<TAB>TYPE<TAB>start
 character offsets into the text (end exclusive: text[start:end] is the entity), or
 `(no entities)`; with several texts each block starts with `# text N: ...`.
 Format "conll": one `token<TAB>tag` line per token (IOB2), a blank line after each sentence.
+Format "json": one JSON object per text and line (JSON Lines): label, text, entities (text,
+type, start, end), sentences ([first, stop) token ranges), tokens (token, start, end, tag).
 
 Errors: no text at all, or a text with nothing but white space, is a one-line error naming it.
 In --file, one text per line; blank lines are skipped (a file with no text is an error). With
 --paragraphs, each run of non-blank lines is one text instead (an article whose sentences are
 wrapped over several lines), labelled by its first line.
 """
+import json
 from pathlib import Path
 
 from apps.common.errors import UserError
 from apps.ner.predict import predict_tags
 from apps.ner.tokenize import sentence_spans, spans_from_tags, tokenize
 
-FORMATS = ("entities", "conll")
+FORMATS = ("entities", "conll", "json")
 
 
 def read_texts(texts=(), file=None, *, paragraphs=False) -> list:
@@ -95,6 +98,9 @@ def format_results(results, output_format="entities") -> str:
         raise UserError(f"--format must be one of {', '.join(FORMATS)}; received {output_format!r}")
     lines = []
     for result in results:
+        if output_format == "json":
+            lines.append(json.dumps(json_record(result), ensure_ascii=False))
+            continue
         if output_format == "conll":
             for first, stop in result.get("sentences", [(0, len(result["tokens"]))]):
                 lines.extend(f"{token.token}\t{tag}" for token, tag in
@@ -109,3 +115,13 @@ def format_results(results, output_format="entities") -> str:
         if not result["entities"]:
             lines.append("(no entities)")
     return "\n".join(lines)
+
+
+def json_record(result) -> dict:
+    """A tag result as plain JSON values: label, text, entities, sentences, tokens with tags."""
+    return {"label": result["label"], "text": result["text"],
+            "entities": [dict(entity) for entity in result["entities"]],
+            "sentences": [list(span) for span in result.get("sentences",
+                                                            [(0, len(result["tokens"]))])],
+            "tokens": [{"token": token.token, "start": token.start, "end": token.end, "tag": tag}
+                       for token, tag in zip(result["tokens"], result["tags"])]}

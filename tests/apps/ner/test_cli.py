@@ -343,6 +343,27 @@ def test_tag_hands_the_tagger_one_sentence_at_a_time(monkeypatch):
     assert seen == [["OSLO", "1996-08-30", "Anna", "Berg", "won", ".", "She", "left"]]
 
 
+def test_tag_json_lines_hold_the_entities_sentences_and_tagged_tokens(trained_run):
+    import json
+
+    run_dir, _ = trained_run
+    text = "Anna Berg visited Oslo.\nHe left."
+    status, stdout, stderr = run_main(["tag", "--run-dir", run_dir, "--format", "json", HARRY,
+                                       text])
+    assert status == 0, stderr
+    records = [json.loads(line) for line in stdout.splitlines()]
+    assert [record["label"] for record in records] == ["text 1", "text 2"]
+    assert records[1]["text"] == text and records[1]["sentences"] == [[0, 5], [5, 8]]
+    for record in records:
+        for token in record["tokens"]:
+            assert record["text"][token["start"]:token["end"]] == token["token"]
+        tags = [token["tag"] for token in record["tokens"]]
+        assert all(tag == "O" or tag[:2] in ("B-", "I-") for tag in tags)
+        assert len(record["entities"]) == sum(tag.startswith("B-") for tag in tags)
+        for entity in record["entities"]:
+            assert record["text"][entity["start"]:entity["end"]] == entity["text"]
+
+
 def test_tag_reads_a_file_as_paragraphs_with_paragraphs(trained_run, tmp_path, monkeypatch):
     """--paragraphs: each run of non-blank lines is one text, so a wrapped sentence stays one."""
     from apps.ner.tag import read_texts
