@@ -18,7 +18,6 @@ found against the file's. Use the validation split to decide; the test split is 
 figures only.
 """
 import argparse
-import bisect
 import os
 import sys
 from pathlib import Path
@@ -41,19 +40,11 @@ def parse_arguments(argv):
     return parser.parse_args(argv)
 
 
-def story_ids(path, sentences) -> list:
-    """The story (0-based count of -DOCSTART- lines before it) of each sentence of a file."""
-    lines = Path(path).read_text(encoding="utf-8").split("\n")
-    starts = [number for number, line in enumerate(lines, start=1)
-              if line.split()[:1] == ["-DOCSTART-"]]
-    return [bisect.bisect(starts, sentence.line) for sentence in sentences]
-
-
-def stories(sentences, ids) -> list:
-    """[(first sentence, stop)] ranges of consecutive sentences with the same story id."""
+def stories(sentences) -> list:
+    """[(first sentence, stop)] ranges of consecutive sentences of one document (story)."""
     ranges, first = [], 0
     for index in range(1, len(sentences) + 1):
-        if index == len(sentences) or ids[index] != ids[first]:
+        if index == len(sentences) or sentences[index].document != sentences[first].document:
             ranges.append((first, index))
             first = index
     return ranges
@@ -77,19 +68,19 @@ def story_text(story_sentences):
     return text, tokens
 
 
+def tokens_of(story) -> list:
+    return [token for sentence in story for token in sentence.tokens]
+
+
 def tag_in_pieces(trained, sentences, ranges, cut):
     """Tags per file sentence, each story tagged in the token ranges `cut(its sentences)` gives."""
-    from apps.ner.predict import predict_tags
+    from apps.ner.predict import predict_tags_in_pieces
 
-    story_tokens = [[token for sentence in sentences[first:stop] for token in sentence.tokens]
-                    for first, stop in ranges]
     pieces = [cut(sentences[first:stop]) for first, stop in ranges]
-    flat = predict_tags(trained, [tokens[a:b] for tokens, spans in zip(story_tokens, pieces)
-                                  for a, b in spans])
-    flat_iter = iter(flat)
+    story_tags = predict_tags_in_pieces(
+        trained, [tokens_of(sentences[first:stop]) for first, stop in ranges], pieces)
     result = []
-    for (first, stop), spans in zip(ranges, pieces):
-        tags = [tag for _ in spans for tag in next(flat_iter)]
+    for (first, stop), tags in zip(ranges, story_tags):
         position = 0
         for sentence in sentences[first:stop]:
             result.append(tags[position:position + len(sentence)])
@@ -108,15 +99,13 @@ def main(argv=None) -> int:
 
     path = split_paths(resolve_data_path(arguments.data))[arguments.split]
     sentences = read_conll(path)
-    ranges = stories(sentences, story_ids(path, sentences))
+    ranges = stories(sentences)
     trained = load_taggers(arguments.run_dir)
     gold = [sentence.tags for sentence in sentences]
     print(f"{path}: {len(sentences)} sentences in {len(ranges)} stories; "
           f"runs: {' '.join(arguments.run_dir)}")
     rows = [("gold sentences", predict_tags(trained, [s.tokens for s in sentences]),
              len(sentences))]
-    def tokens_of(story):
-        return [token for sentence in story for token in sentence.tokens]
 
     def whole(story):
         return [(0, len(tokens_of(story)))]

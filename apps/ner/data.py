@@ -1,7 +1,8 @@
 """CoNLL-2003 named-entity data: reading column files, vocabularies, and model-ready arrays.
 
 Reading. `read_conll` reads any CoNLL column file (token first, tag last by default): blank lines
-end sentences, `-DOCSTART-` lines are skipped, every line must have the column count of the lines
+end sentences, `-DOCSTART-` lines are skipped (each sentence records how many came before it,
+its `document`), every line must have the column count of the lines
 before it, and tags must be `O`, `B-TYPE` or `I-TYPE`. Problems raise `ConllFormatError`, a
 ValueError whose one-line message starts with `path:line:`. The original CoNLL-2003 files use
 IOB1 (`I-` starts an entity, `B-` only where two entities of one type touch); with scheme="auto"
@@ -54,11 +55,13 @@ class ConllFormatError(ValueError):
 
 @dataclasses.dataclass
 class Sentence:
-    """One sentence of a column file: its tokens, their tags, and its first line (1-based)."""
+    """One sentence of a column file: its tokens, their tags, its first line (1-based), and its
+    document (the number of `-DOCSTART-` lines before it: sentences of one story share it)."""
 
     tokens: list
     tags: list
     line: int = 0
+    document: int = 0
 
     def __len__(self):
         return len(self.tokens)
@@ -102,13 +105,15 @@ def read_lines(path) -> list:
 def parse_sentences(path, lines, tag_column):
     """(sentences, line of the first IOB1-only tag or None), checking column counts and tags."""
     sentences, pending, expected_columns, iob1_line = [], [], None, None
+    document = 0
     for number, line in enumerate(lines + [""], start=1):
         columns = line.split()
         if not columns or columns[0] == DOCSTART:
             if pending:
-                sentences.append(make_sentence(pending))
+                sentences.append(make_sentence(pending, document))
                 iob1_line = iob1_line or find_iob1_evidence(pending)
             pending = []
+            document += bool(columns)
             continue
         if expected_columns is None:
             expected_columns = check_first_columns(path, number, len(columns), tag_column)
@@ -119,9 +124,9 @@ def parse_sentences(path, lines, tag_column):
     return sentences, iob1_line
 
 
-def make_sentence(rows) -> Sentence:
+def make_sentence(rows, document=0) -> Sentence:
     """A Sentence from (token, tag, line number) rows."""
-    return Sentence([row[0] for row in rows], [row[1] for row in rows], rows[0][2])
+    return Sentence([row[0] for row in rows], [row[1] for row in rows], rows[0][2], document)
 
 
 def check_first_columns(path, number, count, tag_column) -> int:

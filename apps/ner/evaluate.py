@@ -152,9 +152,11 @@ def evaluate(run_dir, *, split="test", data=None, checkpoint=None, examples=5,
     trained = trained or load_taggers(run_dir, checkpoint)
     if file is not None:
         split, path = "file", Path(file)
+        where = f"file {path}"
     else:
         data_dir = Path(data) if data else Path(trained.settings["data"])
         path = split_paths(data_dir)[split]
+        where = f"{split} split: {path}"
     sentences = read_conll(path, scheme=trained.settings.get("scheme", "auto"))
     check_known_tags(sentences, trained.tag_names, path)
     predicted = predict_tags(trained, [sentence.tokens for sentence in sentences],
@@ -162,7 +164,6 @@ def evaluate(run_dir, *, split="test", data=None, checkpoint=None, examples=5,
     gold = [sentence.tags for sentence in sentences]
     scores = score(gold, predicted)
     analysis = analyse_errors(gold, predicted)
-    where = f"file {path}" if split == "file" else f"{split} split: {path}"
     print(f"{where} ({len(sentences)} sentences); {describe_models(trained)}")
     trained_on = BOTH_SPLITS if any(
         member.settings.get("settings", {}).get("train_on") == BOTH_SPLITS

@@ -7,6 +7,15 @@ from apps.ner.config import EVAL_BATCH_SIZE
 from apps.ner.ensemble import constraints_of, decode_mean
 
 
+def predict_tags_in_pieces(trained, token_lists, pieces, *, batch_size=EVAL_BATCH_SIZE) -> list:
+    """One tag list per token list, each list tagged as the separate sequences its
+    (first, stop) ranges in `pieces` give (ranges that cover it in order, e.g. its sentences)."""
+    piece_tags = iter(predict_tags(trained, [tokens[first:stop]
+                                             for tokens, spans in zip(token_lists, pieces)
+                                             for first, stop in spans], batch_size=batch_size))
+    return [[tag for _ in spans for tag in next(piece_tags)] for spans in pieces]
+
+
 def predict_tags(trained, token_lists, *, batch_size=EVAL_BATCH_SIZE) -> list:
     """One tag list per token list (IOB2 tag names), from `trained`: an
     apps.ner.saved.TrainedTagger, or an apps.ner.ensemble.TaggerEnsemble (the runs' mean tag

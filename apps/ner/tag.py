@@ -23,7 +23,7 @@ import json
 from pathlib import Path
 
 from apps.common.errors import UserError
-from apps.ner.predict import predict_tags
+from apps.ner.predict import predict_tags_in_pieces
 from apps.ner.tokenize import sentence_spans, spans_from_tags, tokenize
 
 FORMATS = ("entities", "conll", "json")
@@ -44,9 +44,8 @@ def read_texts(texts=(), file=None, *, paragraphs=False) -> list:
             raise UserError(f"{path}:{line}: not UTF-8 text ({error.reason})") from None
         lines = [(f"{path}:{number}", line.rstrip("\r"))
                  for number, line in enumerate(content.lstrip("\ufeff").split("\n"), start=1)]
-        file_items = [(label, line) for label, line in lines if line.strip()]
-        if paragraphs:
-            file_items = join_paragraphs(lines)
+        file_items = join_paragraphs(lines) if paragraphs else \
+            [(label, line) for label, line in lines if line.strip()]
         if not file_items:
             raise UserError(f"{path} holds no text to tag (it is empty or blank)")
         items.extend(file_items)
@@ -81,16 +80,12 @@ def tag_texts(trained, items, *, split_sentences=True) -> list:
         tokenized.append(tokens)
         sentence_lists.append(sentence_spans(tokens, text) if split_sentences
                               else [(0, len(tokens))])
-    pieces = [[token.token for token in tokens[first:stop]]
-              for tokens, sentences in zip(tokenized, sentence_lists)
-              for first, stop in sentences]
-    piece_tags = iter(predict_tags(trained, pieces))
-    results = []
-    for (label, text), tokens, sentences in zip(items, tokenized, sentence_lists):
-        tags = [tag for _ in sentences for tag in next(piece_tags)]
-        results.append({"label": label, "text": text, "tokens": tokens, "sentences": sentences,
-                        "tags": tags, "entities": spans_from_tags(tokens, tags, text)})
-    return results
+    tag_lists = predict_tags_in_pieces(
+        trained, [[token.token for token in tokens] for tokens in tokenized], sentence_lists)
+    return [{"label": label, "text": text, "tokens": tokens, "sentences": sentences,
+             "tags": tags, "entities": spans_from_tags(tokens, tags, text)}
+            for (label, text), tokens, sentences, tags
+            in zip(items, tokenized, sentence_lists, tag_lists)]
 
 
 def format_results(results, output_format="entities") -> str:
@@ -102,7 +97,7 @@ def format_results(results, output_format="entities") -> str:
             lines.append(json.dumps(json_record(result), ensure_ascii=False))
             continue
         if output_format == "conll":
-            for first, stop in result.get("sentences", [(0, len(result["tokens"]))]):
+            for first, stop in result["sentences"]:
                 lines.extend(f"{token.token}\t{tag}" for token, tag in
                              zip(result["tokens"][first:stop], result["tags"][first:stop]))
                 lines.append("")
@@ -121,7 +116,6 @@ def json_record(result) -> dict:
     """A tag result as plain JSON values: label, text, entities, sentences, tokens with tags."""
     return {"label": result["label"], "text": result["text"],
             "entities": [dict(entity) for entity in result["entities"]],
-            "sentences": [list(span) for span in result.get("sentences",
-                                                            [(0, len(result["tokens"]))])],
+            "sentences": [list(span) for span in result["sentences"]],
             "tokens": [{"token": token.token, "start": token.start, "end": token.end, "tag": tag}
                        for token, tag in zip(result["tokens"], result["tags"])]}

@@ -322,16 +322,17 @@ def test_tag_cuts_a_text_into_sentences_and_tags_each_as_if_alone(trained_run):
 
 def test_tag_hands_the_tagger_one_sentence_at_a_time(monkeypatch):
     """The tagger sees each sentence as its own sequence, and the tags come back in place."""
+    import apps.ner.predict as predict_module
     import apps.ner.tag as tag_module
 
     seen = []
 
-    def fake_predict(trained, token_lists):
+    def fake_predict(trained, token_lists, batch_size=None):
         seen.extend(token_lists)
         return [[f"B-L{len(tokens)}"] + [f"I-L{len(tokens)}"] * (len(tokens) - 1)
                 for tokens in token_lists]
 
-    monkeypatch.setattr(tag_module, "predict_tags", fake_predict)
+    monkeypatch.setattr(predict_module, "predict_tags", fake_predict)
     text = "OSLO 1996-08-30\nAnna Berg won. She left"
     [result] = tag_module.tag_texts(None, [("text 1", text)])
     assert seen == [["OSLO", "1996-08-30"], ["Anna", "Berg", "won", "."], ["She", "left"]]

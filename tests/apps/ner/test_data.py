@@ -39,6 +39,14 @@ def test_read_conll_skips_docstart_and_splits_sentences_on_blank_lines(tmp_path)
     assert [s.line for s in sentences] == [3, 7]
 
 
+def test_each_sentence_records_its_story_the_docstart_lines_before_it(tmp_path):
+    second_story = "-DOCSTART- -X- -X- O\n\nOslo NNP B-NP B-LOC\n\n\nwins VBZ B-VP O\n"
+    sentences = read_conll(write(tmp_path, IOB2_TEXT + "\n" + second_story))
+    assert [s.document for s in sentences] == [1, 1, 2, 2]
+    assert [s.document for s in read_conll(write(tmp_path, "A NN O\n\nB NN O\n", "a.txt"))] == \
+        [0, 0]
+
+
 def test_iob1_is_detected_and_converted_to_the_same_iob2_tags(tmp_path):
     expected = read_conll(write(tmp_path, IOB2_TEXT, "iob2.txt"))
     assert read_conll(write(tmp_path, IOB1_TEXT, "iob1.txt")) == expected
