@@ -2,9 +2,11 @@
 
     python benchmarks/ner_embeddings.py RUN_DIR [--split valid test] [--neighbours 5 20]
 
-RUN_DIR is a finished `python -m apps.ner train --embeddings glove-50d --glove-words data` run.
-Its word vocabulary holds the training words first, then the words GloVe knows that occur only
-in the validation or test text; training never reads the latter, so their rows stay GloVe's.
+RUN_DIR is a finished `python -m apps.ner train --embeddings glove-50d --glove-words data` run
+on the training split. Its word vocabulary holds the training words first, then the words GloVe
+knows that occur only in the validation or test text; training never reads the latter, so their
+rows stay GloVe's (in best_f1.keras, which is read when the run's model.keras had them moved by
+`--align-unseen`; "5 nearest" below is what that option does).
 
 Printed:
 - drift: the mean distance of the training words' rows from their GloVe vectors, as a fraction
@@ -53,6 +55,10 @@ def main(argv=None) -> int:
 
     trained = load_run(arguments.run_dir)
     options = trained.settings.get("settings", {})
+    if options.get("align_unseen"):
+        # model.keras had its unseen rows moved when training ended (--align-unseen); the
+        # checkpoint it was copied from still has them as training left them.
+        trained = load_run(arguments.run_dir, "best_f1.keras")
     if (options.get("embeddings"), options.get("glove_words")) != ("glove-50d", "data"):
         print(f"error: {arguments.run_dir} was not trained with --embeddings glove-50d "
               "--glove-words data", file=sys.stderr)

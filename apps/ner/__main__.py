@@ -72,6 +72,14 @@ def add_train_parser(commands):
                             "GloVe lacks keep their random start) instead of training them "
                             "further, so that words seen in training and words met only in new "
                             "text stay in the same vector space")
+    model.add_argument("--align-unseen", type=cli.non_negative_int, default=None, metavar="K",
+                       help="with glove-50d and --glove-words data: when training ends, move "
+                            "the GloVe vectors of the words met only in validation or test text "
+                            "(training never changes them) by the mean change of their K "
+                            "nearest training words, so that they match the trained vectors; "
+                            "0 turns it off (default: "
+                            f"{ner_config.DEFAULT_ALIGN_UNSEEN} with glove-50d and --glove-words "
+                            "data unless --freeze-embeddings, else 0)")
     model.add_argument("--word-dim", type=cli.positive_int, default=None, metavar="N",
                        help=f"word embedding size (default: {ner_config.DEFAULT_WORD_DIM}; "
                             f"{ner_config.GLOVE_DIM} with glove-50d, which fixes it)")
@@ -280,12 +288,18 @@ def train_config(arguments):
                                  arguments.embeddings)
     adversarial = given_or_default(arguments.adversarial, ner_config.DEFAULT_ADVERSARIAL,
                                    arguments.embeddings)
+    align_unseen = arguments.align_unseen
+    if align_unseen is None:
+        fine_tuned_glove = (arguments.embeddings == "glove-50d" and arguments.glove_words ==
+                            "data" and not arguments.freeze_embeddings)
+        align_unseen = ner_config.DEFAULT_ALIGN_UNSEEN if fine_tuned_glove else 0
     char_features = arguments.char_features
     if char_features is None or arguments.char_encoder == "none":
         char_features = DEFAULT_CHAR_FEATURES[arguments.char_encoder]
     return TrainConfig(
         data=arguments.data, scheme=arguments.scheme, embeddings=arguments.embeddings,
         glove_words=arguments.glove_words, freeze_embeddings=arguments.freeze_embeddings,
+        align_unseen=align_unseen,
         word_dim=word_dim,
         char_encoder=arguments.char_encoder, char_dim=arguments.char_dim,
         char_features=char_features, casing_dim=arguments.casing_dim,

@@ -29,6 +29,9 @@ Labeling via Bi-directional LSTM-CNNs-CRF"), with the training choices Reimers &
                        no gain (eps 1: 94.06, 93.88; eps 0.3: 94.15, 94.06), so off
     stopping           at most 50 epochs; stop after 5 epochs without a better validation F1
                        (Reimers & Gurevych); the model kept is the one of the best validation F1
+    unseen GloVe rows  when training ends, the rows of words met only in validation or test
+                       text (never trained, still GloVe's) move by the mean drift of their 5
+                       nearest training words (apps/ner/align.py; --align-unseen)
     final model        --train-on train+valid: once a run on the training split has chosen the
                        number of epochs (its best validation epoch), train the same settings on
                        the training and validation sentences together for that many epochs and
@@ -69,6 +72,10 @@ DEFAULT_LM_WEIGHT = {"none": 0.1, "glove-50d": 0.0}
 # --adversarial by embeddings: adversarial training helps the random word vectors only
 # (validation, benchmarks/RESULTS.md).
 DEFAULT_ADVERSARIAL = {"none": 1.0, "glove-50d": 0.0}
+# --align-unseen: with GloVe (--glove-words data), the rows of words met only in validation or
+# test text get the mean drift of their K nearest training words when training ends
+# (apps/ner/align.py); 0: off. Raised validation F1 on each of 5 default GloVe runs.
+DEFAULT_ALIGN_UNSEEN = 5
 EVAL_BATCH_SIZE = 128
 
 
@@ -88,6 +95,10 @@ class TrainConfig:
     glove_words: str = "data"
     # Keep the word vectors as initialised (GloVe) instead of training them further.
     freeze_embeddings: bool = False
+    # With glove-50d and glove_words "data": when training ends, move the never-trained rows
+    # (words met only in validation or test text) by the mean drift of their K nearest
+    # training words (apps/ner/align.py); 0: off.
+    align_unseen: int = 0
     # Word embedding size (fixed to 50 by glove-50d).
     word_dim: int = DEFAULT_WORD_DIM
     # Character features of each word: "cnn" (Ma & Hovy), "lstm" (Lample et al.) or "none".

@@ -139,6 +139,16 @@ def format_errors(analysis: dict, sentences, predicted_lists, examples: int) -> 
     return "\n".join(lines)
 
 
+def validation_f1(run_dir, data) -> float:
+    """Entity F1 (0..1) of the run's model.keras on `data.sentences["valid"]` (prepared data of
+    apps.ner.train), printed nowhere."""
+    trained = load_taggers(run_dir, None)
+    sentences = data.sentences["valid"]
+    predicted = predict_tags(trained, [sentence.tokens for sentence in sentences])
+    return float(score([sentence.tags for sentence in sentences],
+                       predicted)["overall"]["f1-score"])
+
+
 def evaluate(run_dir, *, split="test", data=None, checkpoint=None, examples=5,
              batch_size=128, trained=None, file=None) -> dict:
     """Score the run's tagger on a split, or on any CoNLL column file `file` (token in the first

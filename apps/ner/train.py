@@ -33,12 +33,15 @@ from apps.ner.data import (char_vocabulary, check_known_tags, read_conll, split_
 from apps.ner.saved import (BEST_F1_FILE, CHARS_FILE, MODEL_FILE, SETTINGS_FILE, TAGS_FILE,
                             TIMING_FILE, WORDS_FILE)
 
-# Settings that may change when a run is resumed (they do not change what a step computes).
-MAY_CHANGE = ("epochs", "no_progress", "logdir", "save_every_steps", "run_dir", "patience")
+# Settings that may change when a run is resumed (they do not change what a step computes;
+# align_unseen acts only on model.keras when training ends, so rerunning a finished run's
+# command with another value re-derives model.keras from its checkpoint that way).
+MAY_CHANGE = ("epochs", "no_progress", "logdir", "save_every_steps", "run_dir", "patience",
+              "align_unseen")
 BOTH_SPLITS = ner_config.BOTH_SPLITS
 # Settings added after earlier runs were recorded, with the value those runs trained with.
 ADDED_SETTINGS = {"lm_weight": 0.0, "lm_words": ner_config.DEFAULT_LM_WORDS,
-                  "adversarial": 0.0}
+                  "adversarial": 0.0, "align_unseen": 0}
 
 
 def check_config(config: TrainConfig) -> None:
@@ -62,6 +65,12 @@ def check_config(config: TrainConfig) -> None:
         raise UserError(f"--adversarial must be a number >= 0 (0 turns it off); received "
                         f"{config.adversarial}")
     cli.check_single_device(config.adversarial, config.extra.get("distribute", "none"))
+    if config.align_unseen < 0:
+        raise UserError(f"--align-unseen must be >= 0 (0 turns it off); received "
+                        f"{config.align_unseen}")
+    if config.align_unseen and (config.embeddings, config.glove_words) != ("glove-50d", "data"):
+        raise UserError("--align-unseen moves the GloVe rows of words met only in validation "
+                        "or test text: it needs --embeddings glove-50d --glove-words data")
     if config.lm_words < 1:
         raise UserError(f"--lm-words must be >= 1; received {config.lm_words}")
     if config.embeddings == "glove-50d" and config.word_dim != ner_config.GLOVE_DIM:
@@ -115,12 +124,18 @@ def prepare_data(config: TrainConfig) -> PreparedData:
                                   for sentence in sentences[split] for token in sentence.tokens
                                   if token.lower() in known})
     words = word_vocabulary(fitted, extra_words=extra_words)
+    # The words of the sentences trained on come first; the added GloVe words after them.
+    fitted_size = len(word_vocabulary(fitted)) if extra_words else len(words)
     chars = char_vocabulary(fitted)
     tags = tag_vocabulary(tag_names)
-    matrix = hit_rate = None
+    matrix = hit_rate = in_glove = None
     if vectors is not None:
         from apps.common.glove import embedding_matrix
         matrix, hit_rate = embedding_matrix(words, glove_words, vectors, seed=config.seed)
+        known = set(glove_words)
+        in_glove = np.array([index >= len(words.special_tokens) and
+                             words.id_to_token(index).lower() in known
+                             for index in range(len(words))])
 
     def encode(split_sentences):
         return encode_flat([s.tokens for s in split_sentences], words, chars,
@@ -130,7 +145,8 @@ def prepare_data(config: TrainConfig) -> PreparedData:
     return PreparedData(data_dir=data_dir, paths=paths, sentences=sentences,
                         train_on=config.train_on, tag_names=tag_names, words=words, chars=chars,
                         tags=tags, train=encode(fitted), valid=encode(sentences["valid"]),
-                        matrix=matrix, hit_rate=hit_rate,
+                        matrix=matrix, hit_rate=hit_rate, in_glove=in_glove,
+                        fitted_size=fitted_size,
                         singletons=singleton_flags(fitted, words))
 
 
@@ -371,6 +387,9 @@ def finish(run_dir: Path, data: PreparedData, settings: dict, result) -> dict:
         raise UserError(f"{run_dir} holds no checkpoint after training; run the command again")
     with replacing(run_dir / MODEL_FILE) as temporary:
         shutil.copyfile(chosen, temporary)
+    aligned = 0
+    if settings.get("align_unseen") and data.matrix is not None:
+        aligned = align_model_file(run_dir / MODEL_FILE, data, settings["align_unseen"])
     save_tagging_files(run_dir, data, settings)
     # With train+valid no epoch is chosen: val_f1 there is fit to training data.
     best_value, best_epoch = (None, None) if both else best_so_far(history, math.inf)
@@ -379,10 +398,22 @@ def finish(run_dir: Path, data: PreparedData, settings: dict, result) -> dict:
                "stopped_early": bool(result is None or result.stopped_early),
                "best_val_f1": best_value,
                "best_epoch": None if best_epoch is None else best_epoch + 1,
-               "model": chosen.name, "train_seconds": training_seconds(run_dir)}
+               "model": chosen.name, "train_seconds": training_seconds(run_dir),
+               "aligned_rows": aligned}
     for name in ("loss", "f1", "val_loss", "val_f1"):
         if history.get(name):
             summary[name] = float(history[name][-1])
+    if aligned:
+        note = (f"moved the GloVe vectors of the {aligned} words met only in validation or test "
+                f"text by the mean drift of their {settings['align_unseen']} nearest training "
+                f"words (--align-unseen)")
+        if not both:
+            from apps.ner.evaluate import validation_f1
+            summary["val_f1_aligned"] = validation_f1(run_dir, data)
+            note += f"; validation entity F1 {100 * summary['val_f1_aligned']:.2f} after"
+            if best_value is not None:
+                note += f", {100 * best_value:.2f} before"
+        print(note, flush=True)
     if both:
         print(f"trained {summary['epochs_done']} epochs on train+valid in "
               f"{summary['train_seconds']:.0f} s; model saved to {run_dir / MODEL_FILE} (the last "
@@ -395,6 +426,38 @@ def finish(run_dir: Path, data: PreparedData, settings: dict, result) -> dict:
           f"{chosen.name}); next: python -m apps.ner evaluate --run-dir {run_dir} --split valid",
           flush=True)
     return summary
+
+
+def align_model_file(path: Path, data: PreparedData, neighbours: int) -> int:
+    """Move the never-trained GloVe rows of the tagger in `path` (apps/ner/align.py) and save
+    it back; return how many rows moved. The rows of the words trained on that GloVe knows are
+    the sources; the rows after them (GloVe words of the validation and test text) the
+    targets."""
+    from apps.common.cli import import_tensorflow_quietly
+    import_tensorflow_quietly()
+    import keras
+
+    import apps.ner.model  # noqa: F401  (registers the custom layers)
+    import zoo.crf  # noqa: F401
+    import zoo.layers  # noqa: F401
+    from apps.ner.align import align_unseen_rows
+
+    ids = np.arange(len(data.words))
+    targets = ids[data.fitted_size:]
+    sources = ids[:data.fitted_size][data.in_glove[:data.fitted_size]]
+    if not len(targets) or not len(sources):
+        return 0
+    model = keras.saving.load_model(path, compile=False)
+    variable = model.get_layer("word_embedding").embeddings
+    trained = np.asarray(variable.numpy())
+    if not np.array_equal(trained[targets], data.matrix[targets]):
+        raise RuntimeError(f"{path}: rows of words outside the training sentences changed in "
+                           f"training; they cannot be aligned")
+    variable.assign(align_unseen_rows(trained, data.matrix, sources, targets,
+                                      min(int(neighbours), len(sources))))
+    with replacing(path) as temporary:
+        model.save(temporary)
+    return len(targets)
 
 
 def training_seconds(run_dir: Path) -> float:

