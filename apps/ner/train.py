@@ -404,9 +404,9 @@ def finish(run_dir: Path, data: PreparedData, settings: dict, result) -> dict:
         if history.get(name):
             summary[name] = float(history[name][-1])
     if aligned:
-        note = (f"moved the GloVe vectors of the {aligned} words met only in validation or test "
-                f"text by the mean drift of their {settings['align_unseen']} nearest training "
-                f"words (--align-unseen)")
+        note = (f"moved the GloVe vectors of the {aligned} words of the validation and test "
+                f"text that the training sentences lack by the mean drift of their "
+                f"{settings['align_unseen']} nearest training words (--align-unseen)")
         if not both:
             from apps.ner.evaluate import validation_f1
             summary["val_f1_aligned"] = validation_f1(run_dir, data)
