@@ -22,12 +22,16 @@ def predict_tags(trained, token_lists, *, batch_size=EVAL_BATCH_SIZE) -> list:
     probabilities, decoded as that module says).
 
     Every token list must be non-empty. Words longer than the run's max_word_length are
-    shortened for the character features only; no token is ever dropped.
+    shortened for the character features only; no token is ever dropped. With a GloVe run, a
+    word its vocabulary lacks but GloVe knows reads as its aligned GloVe vector, not as <UNK>
+    (apps.ner.align.with_glove_words).
     """
     token_lists = [list(tokens) for tokens in token_lists]
     for index, tokens in enumerate(token_lists):
         if not tokens:
             raise ValueError(f"sentence {index} has no tokens")
+    from apps.ner.align import with_glove_words
+    trained = with_glove_words(trained, token_lists)
     members = trained.members
     encodings = [encode_flat(token_lists, member.words, member.chars,
                              max_word_length=member.max_word_length) for member in members]

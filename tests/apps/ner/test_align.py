@@ -97,6 +97,47 @@ def test_training_with_glove_aligns_the_unseen_rows_of_model_keras(tmp_path):
     assert "already trained 2 epochs" in stdout and "--align-unseen" in stdout
     assert not np.array_equal(unseen_rows("model.keras"), data.matrix[targets])
     np.testing.assert_array_equal(unseen_rows("best_f1.keras"), data.matrix[targets])
+    check_glove_words_outside_the_vocabulary(run_dir, tmp_path / "plain")
     status, _, stderr = run_main(["train", "--data", folder, "--run-dir", tmp_path / "bad",
                                   "--align-unseen", "5"] + TINY_TRAIN_ARGUMENTS)
     assert status == 2 and "needs --embeddings glove-50d --glove-words data" in stderr
+
+
+def check_glove_words_outside_the_vocabulary(run_dir, other_run_dir):
+    """Tagging reads a word the run's vocabulary lacks but GloVe knows as its GloVe vector
+    moved by the mean drift of its 5 nearest trained words, not as <UNK>."""
+    from apps.common.glove import load_glove_50d
+    from apps.ner.align import unit_rows, with_glove_words
+    from apps.ner.ensemble import TaggerEnsemble
+    from apps.ner.predict import predict_tags
+    from apps.ner.saved import load_run
+
+    trained = load_run(run_dir)
+    known = [trained.words.id_to_token(index) for index in range(2, 7)]
+    plain = [known]
+    assert with_glove_words(trained, plain) is trained                     # nothing to add
+    text = [["Hermione"] + known, ["qqxqzz", known[0]]]
+    assert "hermione" not in trained.words
+    extended = with_glove_words(trained, text)
+    assert extended is not trained and len(extended.words) == len(trained.words) + 1
+    assert extended.words.token_to_id("Hermione") == len(trained.words)   # not <UNK>
+    assert extended.words.token_to_id("qqxqzz") == trained.words.unk_id   # GloVe lacks it
+    old = np.asarray(trained.model.get_layer("word_embedding").embeddings)
+    new = np.asarray(extended.model.get_layer("word_embedding").embeddings)
+    np.testing.assert_array_equal(new[:len(old)], old)
+    # The expected row, by brute force over the trained rows that GloVe knows and that moved.
+    words, vectors = load_glove_50d()
+    row_of = {word: row for row, word in reversed(list(enumerate(words)))}
+    ids = [index for index in range(2, len(old)) if trained.words.id_to_token(index) in row_of]
+    glove = vectors[[row_of[trained.words.id_to_token(index)] for index in ids]]
+    moved = np.any(old[ids] != glove, axis=1)
+    drift = (old[ids] - glove)[moved]
+    similarity = unit_rows(glove[moved]) @ unit_rows(vectors[row_of["hermione"]][None])[0]
+    nearest = np.argsort(-similarity)[:5]
+    np.testing.assert_allclose(new[-1], vectors[row_of["hermione"]] + drift[nearest].mean(0),
+                               atol=1e-5)
+    # Tags of text without new words do not change; predict_tags extends by itself.
+    assert predict_tags(extended, plain) == predict_tags(trained, plain)
+    assert len(predict_tags(trained, text)[0]) == 6
+    ensemble = with_glove_words(TaggerEnsemble([trained, load_run(other_run_dir)]), text)
+    assert all(len(member.words) == len(trained.words) + 1 for member in ensemble.members)
