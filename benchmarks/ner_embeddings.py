@@ -49,6 +49,7 @@ def main(argv=None) -> int:
     import numpy as np
 
     from apps.common.glove import load_glove_50d
+    from apps.ner.align import align_untouched_rows
     from apps.ner.data import read_conll, split_paths, word_vocabulary
     from apps.ner.evaluate import evaluate
     from apps.ner.saved import load_run
@@ -115,12 +116,8 @@ def main(argv=None) -> int:
                 "affine map": with_added_rows(
                     np.hstack([glove_added, np.ones((len(added), 1))]) @ affine),
                 "<UNK> row": with_added_rows(np.repeat(trained_rows[unk:unk + 1], len(added), 0))}
-    unit = lambda matrix: matrix / np.linalg.norm(matrix, axis=1, keepdims=True)  # noqa: E731
-    similarity = unit(glove_added) @ unit(glove_known).T
-    moved = rows_known - glove_known
-    for count in arguments.neighbours:
-        nearest = np.argpartition(-similarity, count, axis=1)[:, :count]
-        variants[f"{count} nearest"] = with_added_rows(glove_added + moved[nearest].mean(1))
+    for count in arguments.neighbours:   # what --align-unseen COUNT does (apps/ner/align.py)
+        variants[f"{count} nearest"] = align_untouched_rows(trained_rows, vocabulary, count)[0]
     summary["f1"] = {}
     try:
         for name, matrix in variants.items():

@@ -50,6 +50,14 @@ def read_glove_50d():
     return words, vectors
 
 
+@functools.lru_cache(maxsize=1)
+def glove_row_index() -> dict:
+    """{word: its row in the vectors} (the first, most frequent row of a repeated word), built
+    once per process."""
+    words, _ = read_glove_50d()
+    return {word: row for row, word in reversed(list(enumerate(words)))}
+
+
 def load_glove_50d():
     """(words: list[str], vectors: float32 array (400000, 50)); the array is shared and read-only."""
     words, vectors = read_glove_50d()

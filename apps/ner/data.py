@@ -216,12 +216,18 @@ def word_vocabulary(train_sentences, *, lowercase=True, min_count=1, max_size=No
     """
     vocabulary = Vocabulary.build((sentence.tokens for sentence in train_sentences), level="word",
                                   lowercase=lowercase, min_count=min_count, max_size=max_size)
+    return add_words(vocabulary, extra_words)
+
+
+def add_words(vocabulary, words) -> Vocabulary:
+    """The word vocabulary with `words` it lacks appended (ids of its own words unchanged);
+    the same vocabulary when it has them all."""
     known = set(vocabulary.tokens)
-    added = [word for word in dict.fromkeys(vocabulary.normalize(w) for w in extra_words)
+    added = [word for word in dict.fromkeys(vocabulary.normalize(w) for w in words)
              if word not in known and word not in vocabulary.special_tokens]
     if not added:
         return vocabulary
-    return Vocabulary(vocabulary.tokens + added, level="word", lowercase=lowercase)
+    return Vocabulary(vocabulary.tokens + added, level="word", lowercase=vocabulary.lowercase)
 
 
 def char_vocabulary(train_sentences, *, min_count=1, max_size=None) -> Vocabulary:

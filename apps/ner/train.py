@@ -124,18 +124,12 @@ def prepare_data(config: TrainConfig) -> PreparedData:
                                   for sentence in sentences[split] for token in sentence.tokens
                                   if token.lower() in known})
     words = word_vocabulary(fitted, extra_words=extra_words)
-    # The words of the sentences trained on come first; the added GloVe words after them.
-    fitted_size = len(word_vocabulary(fitted)) if extra_words else len(words)
     chars = char_vocabulary(fitted)
     tags = tag_vocabulary(tag_names)
-    matrix = hit_rate = in_glove = None
+    matrix = hit_rate = None
     if vectors is not None:
         from apps.common.glove import embedding_matrix
         matrix, hit_rate = embedding_matrix(words, glove_words, vectors, seed=config.seed)
-        known = set(glove_words)
-        in_glove = np.array([index >= len(words.special_tokens) and
-                             words.id_to_token(index).lower() in known
-                             for index in range(len(words))])
 
     def encode(split_sentences):
         return encode_flat([s.tokens for s in split_sentences], words, chars,
@@ -145,8 +139,7 @@ def prepare_data(config: TrainConfig) -> PreparedData:
     return PreparedData(data_dir=data_dir, paths=paths, sentences=sentences,
                         train_on=config.train_on, tag_names=tag_names, words=words, chars=chars,
                         tags=tags, train=encode(fitted), valid=encode(sentences["valid"]),
-                        matrix=matrix, hit_rate=hit_rate, in_glove=in_glove,
-                        fitted_size=fitted_size,
+                        matrix=matrix, hit_rate=hit_rate,
                         singletons=singleton_flags(fitted, words))
 
 
@@ -389,7 +382,7 @@ def finish(run_dir: Path, data: PreparedData, settings: dict, result) -> dict:
         shutil.copyfile(chosen, temporary)
     aligned = 0
     if settings.get("align_unseen") and data.matrix is not None:
-        aligned = align_model_file(run_dir / MODEL_FILE, data, settings["align_unseen"])
+        aligned = align_model_file(run_dir / MODEL_FILE, data.words, settings["align_unseen"])
     save_tagging_files(run_dir, data, settings)
     # With train+valid no epoch is chosen: val_f1 there is fit to training data.
     best_value, best_epoch = (None, None) if both else best_so_far(history, math.inf)
@@ -428,11 +421,10 @@ def finish(run_dir: Path, data: PreparedData, settings: dict, result) -> dict:
     return summary
 
 
-def align_model_file(path: Path, data: PreparedData, neighbours: int) -> int:
-    """Move the never-trained GloVe rows of the tagger in `path` (apps/ner/align.py) and save
-    it back; return how many rows moved. The rows of the words trained on that GloVe knows are
-    the sources; the rows after them (GloVe words of the validation and test text) the
-    targets."""
+def align_model_file(path: Path, words, neighbours: int) -> int:
+    """Move the GloVe rows that training left untouched in the tagger at `path` (the words of
+    the validation and test text that the training sentences lack) by the drift of their
+    nearest trained rows (apps/ner/align.py), save it back, and return how many moved."""
     from apps.common.cli import import_tensorflow_quietly
     import_tensorflow_quietly()
     import keras
@@ -440,24 +432,16 @@ def align_model_file(path: Path, data: PreparedData, neighbours: int) -> int:
     import apps.ner.model  # noqa: F401  (registers the custom layers)
     import zoo.crf  # noqa: F401
     import zoo.layers  # noqa: F401
-    from apps.ner.align import align_unseen_rows
+    from apps.ner.align import align_untouched_rows
 
-    ids = np.arange(len(data.words))
-    targets = ids[data.fitted_size:]
-    sources = ids[:data.fitted_size][data.in_glove[:data.fitted_size]]
-    if not len(targets) or not len(sources):
-        return 0
     model = keras.saving.load_model(path, compile=False)
     variable = model.get_layer("word_embedding").embeddings
-    trained = np.asarray(variable.numpy())
-    if not np.array_equal(trained[targets], data.matrix[targets]):
-        raise RuntimeError(f"{path}: rows of words outside the training sentences changed in "
-                           f"training; they cannot be aligned")
-    variable.assign(align_unseen_rows(trained, data.matrix, sources, targets,
-                                      min(int(neighbours), len(sources))))
-    with replacing(path) as temporary:
-        model.save(temporary)
-    return len(targets)
+    aligned, count = align_untouched_rows(np.asarray(variable.numpy()), words, neighbours)
+    if count:
+        variable.assign(aligned)
+        with replacing(path) as temporary:
+            model.save(temporary)
+    return count
 
 
 def training_seconds(run_dir: Path) -> float:

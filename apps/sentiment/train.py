@@ -317,7 +317,7 @@ def train(arguments) -> dict:
     callbacks = make_callbacks(files, monitor, chief, select=not both)
     if arguments.embeddings == "glove-50d" and arguments.unseen_neighbours:
         from apps.sentiment.model import glove_rows
-        from apps.sentiment.unseen_words import align_callback, neighbour_plan
+        from apps.common.unseen_words import align_callback, neighbour_plan
 
         plan = neighbour_plan(matrix, glove_rows(vocabulary), train_ids,
                               arguments.unseen_neighbours)

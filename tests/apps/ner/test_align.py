@@ -5,22 +5,28 @@ import json
 import numpy as np
 import pytest
 
-from apps.ner.align import align_unseen_rows, nearest_drift
+from apps.common.unseen_words import neighbour_plan
 
 
 def test_each_target_takes_the_mean_drift_of_its_nearest_sources():
+    """The plan apps.ner.align builds on (apps.common.unseen_words), as the tagger uses it:
+    rows 0-1 special, sources read in training, targets never read."""
     # Sources around two directions, each group moved by its own offset in training.
     rng = np.random.default_rng(0)
     east = np.array([1.0, 0.0, 0.0]) + 0.05 * rng.normal(size=(6, 3))
     north = np.array([0.0, 1.0, 0.0]) + 0.05 * rng.normal(size=(6, 3))
-    initial = np.vstack([east, north]).astype(np.float32)
-    offsets = np.vstack([np.tile([0.0, 0.0, 0.5], (6, 1)), np.tile([0.0, 0.0, -0.5], (6, 1))])
-    trained = initial + offsets.astype(np.float32)
     targets = np.array([[2.0, 0.1, 0.0], [0.1, 3.0, 0.0]], dtype=np.float32)
-    moved = nearest_drift(targets, initial, trained, neighbours=4)
+    initial = np.vstack([np.zeros((2, 3)), east, north, targets]).astype(np.float32)
+    offsets = np.vstack([np.zeros((2, 3)), np.tile([0.0, 0.0, 0.5], (6, 1)),
+                         np.tile([0.0, 0.0, -0.5], (6, 1)), np.zeros((2, 3))])
+    trained = initial + offsets.astype(np.float32)
+    in_glove = np.arange(16) >= 2
+    sources = np.arange(2, 14)
+    moved = neighbour_plan(initial, in_glove, sources, 4).apply(trained)[14:]
     np.testing.assert_allclose(moved, targets + [[0, 0, 0.5], [0, 0, -0.5]], atol=1e-6)
     # All sources as neighbours: the overall mean drift (0 here).
-    np.testing.assert_allclose(nearest_drift(targets, initial, trained, 12), targets, atol=1e-6)
+    np.testing.assert_allclose(neighbour_plan(initial, in_glove, sources, 12).apply(trained)[14:],
+                               targets, atol=1e-6)
 
 
 def test_only_the_target_rows_change_and_bad_arguments_are_refused():
@@ -28,18 +34,16 @@ def test_only_the_target_rows_change_and_bad_arguments_are_refused():
     initial = rng.normal(size=(10, 4)).astype(np.float32)
     trained = initial.copy()
     trained[2:6] += 1.0
-    aligned = align_unseen_rows(trained, initial, source_ids=[2, 3, 4, 5], target_ids=[7, 9],
-                                neighbours=2)
+    in_glove = np.isin(np.arange(10), [2, 3, 4, 5, 7, 9])
+    aligned = neighbour_plan(initial, in_glove, [2, 3, 4, 5], 2).apply(trained)
     untouched = [0, 1, 2, 3, 4, 5, 6, 8]
     np.testing.assert_array_equal(aligned[untouched], trained[untouched])
     np.testing.assert_allclose(aligned[[7, 9]], initial[[7, 9]] + 1.0, atol=1e-6)
     assert not np.array_equal(trained[[7, 9]], aligned[[7, 9]])        # the input is not changed
-    with pytest.raises(ValueError, match="both a source and a target"):
-        align_unseen_rows(trained, initial, [2, 3], [3, 7], 1)
-    with pytest.raises(ValueError, match="neighbours must be in 1..2"):
-        align_unseen_rows(trained, initial, [2, 3], [7], 3)
-    with pytest.raises(ValueError, match="differ in shape"):
-        align_unseen_rows(trained[:5], initial, [2, 3], [4], 1)
+    with pytest.raises(ValueError, match="count must be a non-negative integer"):
+        neighbour_plan(initial, in_glove, [2, 3], -1)
+    with pytest.raises(ValueError, match=r"initial must be \(V, d\)"):
+        neighbour_plan(initial[:5], in_glove, [2, 3], 1)
 
 
 def test_training_with_glove_aligns_the_unseen_rows_of_model_keras(tmp_path):
@@ -50,6 +54,7 @@ def test_training_with_glove_aligns_the_unseen_rows_of_model_keras(tmp_path):
     import zoo.crf  # noqa: F401
     import zoo.layers  # noqa: F401
     from apps.ner.config import TrainConfig
+    from apps.ner.data import word_vocabulary
     from apps.ner.train import prepare_data
     from tests.apps.ner.conftest import TINY_TRAIN_ARGUMENTS, run_main, write_conll_folder
 
@@ -67,7 +72,8 @@ def test_training_with_glove_aligns_the_unseen_rows_of_model_keras(tmp_path):
     assert "nearest training words (--align-unseen); validation entity F1" in stdout
     data = prepare_data(TrainConfig(data=str(folder), embeddings="glove-50d", word_dim=50,
                                     seed=3))
-    targets = np.arange(data.fitted_size, len(data.words))
+    fitted_size = len(word_vocabulary(data.sentences["train"]))    # the training words first
+    targets = np.arange(fitted_size, len(data.words))
     assert data.words.id_to_token(int(targets[-1])) in ("zanzibar", "sails")
     rows = {name: np.asarray(keras.saving.load_model(run_dir / name, compile=False)
                              .get_layer("word_embedding").embeddings)
@@ -76,8 +82,8 @@ def test_training_with_glove_aligns_the_unseen_rows_of_model_keras(tmp_path):
     # (its copy): they moved, the rest not.
     np.testing.assert_array_equal(rows["best_f1.keras"][targets], data.matrix[targets])
     assert np.abs(rows["model.keras"][targets] - data.matrix[targets]).min() > 0
-    np.testing.assert_array_equal(rows["model.keras"][:data.fitted_size],
-                                  rows["best_f1.keras"][:data.fitted_size])
+    np.testing.assert_array_equal(rows["model.keras"][:fitted_size],
+                                  rows["best_f1.keras"][:fitted_size])
     # Without it (and with it refused where it cannot apply).
     status, stdout, stderr = run_main(["train", "--data", folder, "--run-dir",
                                        tmp_path / "plain", "--embeddings", "glove-50d",
@@ -107,7 +113,7 @@ def check_glove_words_outside_the_vocabulary(run_dir, other_run_dir):
     """Tagging reads a word the run's vocabulary lacks but GloVe knows as its GloVe vector
     moved by the mean drift of its 5 nearest trained words, not as <UNK>."""
     from apps.common.glove import load_glove_50d
-    from apps.ner.align import unit_rows, with_glove_words
+    from apps.ner.align import with_glove_words
     from apps.ner.ensemble import TaggerEnsemble
     from apps.ner.predict import predict_tags
     from apps.ner.saved import load_run
@@ -132,7 +138,8 @@ def check_glove_words_outside_the_vocabulary(run_dir, other_run_dir):
     glove = vectors[[row_of[trained.words.id_to_token(index)] for index in ids]]
     moved = np.any(old[ids] != glove, axis=1)
     drift = (old[ids] - glove)[moved]
-    similarity = unit_rows(glove[moved]) @ unit_rows(vectors[row_of["hermione"]][None])[0]
+    unit = glove[moved] / np.linalg.norm(glove[moved], axis=1, keepdims=True)
+    similarity = unit @ vectors[row_of["hermione"]]
     nearest = np.argsort(-similarity)[:5]
     np.testing.assert_allclose(new[-1], vectors[row_of["hermione"]] + drift[nearest].mean(0),
                                atol=1e-5)

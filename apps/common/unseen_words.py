@@ -9,6 +9,10 @@ training words whose GloVe vectors are nearest to its own (cosine similarity). O
 training never reads change, so the training steps, and the trained weights, are exactly those
 of K = 0; what changes is how the model reads the unseen words at validation, in the saved
 checkpoints, and so at test time.
+
+apps.sentiment applies the plan before every validation pass (`align_callback`); apps.ner once,
+to model.keras when training ends, and to the words new to a run when it tags
+(apps/ner/align.py).
 """
 from __future__ import annotations
 

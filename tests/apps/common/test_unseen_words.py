@@ -1,8 +1,8 @@
-"""apps.sentiment.unseen_words: which rows count as unseen, and where they move."""
+"""apps.common.unseen_words: which rows count as unseen, and where they move."""
 import numpy as np
 import pytest
 
-from apps.sentiment.unseen_words import neighbour_plan
+from apps.common.unseen_words import neighbour_plan
 
 
 def tiny_embedding():
