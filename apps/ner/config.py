@@ -122,6 +122,9 @@ class TrainConfig:
     dropout: float = 0.5
     # "softmax" (independent per-token decisions) or "crf" (Viterbi over IOB2 transitions).
     output: str = "crf"
+    # Size of the document memory's attention (apps.ner.model.DocumentMemory): each token
+    # also reads the other occurrences of its word in the same -DOCSTART- story; 0: off.
+    doc_memory: int = 0
     # Weight of the auxiliary language-model loss (Rei 2017): the top recurrent layer's
     # forward states predict the next word, its backward states the previous one; 0: off.
     lm_weight: float = 0.0

@@ -144,7 +144,8 @@ def validation_f1(run_dir, data) -> float:
     apps.ner.train), printed nowhere."""
     trained = load_taggers(run_dir, None)
     sentences = data.sentences["valid"]
-    predicted = predict_tags(trained, [sentence.tokens for sentence in sentences])
+    predicted = predict_tags(trained, [sentence.tokens for sentence in sentences],
+                             documents=[sentence.document for sentence in sentences])
     return float(score([sentence.tags for sentence in sentences],
                        predicted)["overall"]["f1-score"])
 
@@ -170,7 +171,8 @@ def evaluate(run_dir, *, split="test", data=None, checkpoint=None, examples=5,
     sentences = read_conll(path, scheme=trained.settings.get("scheme", "auto"))
     check_known_tags(sentences, trained.tag_names, path)
     predicted = predict_tags(trained, [sentence.tokens for sentence in sentences],
-                             batch_size=batch_size)
+                             batch_size=batch_size,
+                             documents=[sentence.document for sentence in sentences])
     gold = [sentence.tags for sentence in sentences]
     scores = score(gold, predicted)
     analysis = analyse_errors(gold, predicted)

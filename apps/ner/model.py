@@ -6,6 +6,11 @@
         -> Dropout -> N x Bidirectional(zoo.LSTM | zoo.GRU, return_sequences) -> Dropout
         -> Dense(num_tags) -> softmax, or CRF potentials (zoo.crf.CRF, Viterbi decoding)
 
+With doc_memory = K > 0 a `DocumentMemory` follows the recurrent layers: each token also reads
+the states of the other occurrences of its word in the same story (an extra input "documents",
+(B,), the story id of each sentence; the batches hold whole pieces of stories,
+apps.ner.batching), through an attention of size K.
+
 With lm_weight > 0 the top recurrent layer's states also learn to predict the neighbouring
 words (`LanguageModelLoss`, Rei 2017), an extra loss during training only; tagging is unchanged.
 With adversarial > 0 an `AdversarialPerturbation` sits after the concatenation and the model is
@@ -183,12 +188,92 @@ class LanguageModelLoss(keras.layers.Layer):
                 "hidden": self.hidden, "weight": self.weight}
 
 
+@keras.saving.register_keras_serializable(package="apps.ner")
+class DocumentMemory(keras.layers.Layer):
+    """Each token reads the other occurrences of its word in the same story.
+
+    Inputs [states (B, T, D), word ids (B, T), story ids (B,)]. A token's matches are the other
+    tokens of the batch with the same word id (ids 0 = padding and 1 = <UNK> match nothing)
+    whose sentence has the same story id. The token attends over their states (query, key and
+    value maps of size `dim`, scaled dot products, softmax over the matches only) and its
+    output is [its state, the attention's value (zeros without a match), 1 if it has a match
+    else 0]: (B, T, D + dim + 1). The idea is the document-level memory of Luo et al. (2020,
+    "Hierarchical Contextualized Representation for Named Entity Recognition"), read here
+    within a batch: a name whose type one sentence leaves open ("Leeds" in a results table) can
+    read how other sentences of the story use it ("Leeds United striker ..."). The cost is
+    quadratic in the batch's tokens (B·T)², which is why batches hold about 32 sentences. The
+    mask of the states passes through.
+    """
+
+    def __init__(self, dim, **kwargs):
+        super().__init__(**kwargs)
+        self.dim = int(dim)
+        self.supports_masking = True
+
+    def build(self, input_shape):
+        size = input_shape[0][-1]
+        self.query = self.add_weight(shape=(size, self.dim), initializer="glorot_uniform",
+                                     name="query")
+        self.key = self.add_weight(shape=(size, self.dim), initializer="glorot_uniform",
+                                   name="key")
+        self.value = self.add_weight(shape=(size, self.dim), initializer="glorot_uniform",
+                                     name="value")
+
+    @staticmethod
+    def matches(words, documents):
+        """(B·T, B·T) bool: token i (row-major over B, T) matches token j (see the class)."""
+        shape = ops.shape(words)
+        words = ops.reshape(ops.cast(words, "int32"), (-1,))
+        stories = ops.reshape(ops.broadcast_to(ops.expand_dims(ops.cast(documents, "int32"), 1),
+                                               (shape[0], shape[1])), (-1,))
+        real = words > 1
+        same = ops.logical_and(ops.equal(words[:, None], words[None, :]),
+                               ops.equal(stories[:, None], stories[None, :]))
+        same = ops.logical_and(same, ops.logical_and(real[:, None], real[None, :]))
+        return ops.logical_and(same, ops.logical_not(ops.eye(ops.shape(words)[0], dtype="bool")))
+
+    def call(self, inputs, mask=None):
+        states, words, documents = inputs
+        shape = ops.shape(states)
+        flat = ops.reshape(states, (-1, shape[2]))
+        same = self.matches(words, documents)
+        queries = ops.matmul(flat, self.query)
+        keys = ops.matmul(flat, self.key)
+        values = ops.matmul(flat, self.value)
+        scores = ops.matmul(queries, ops.transpose(keys)) / (self.dim ** 0.5)
+        scores = ops.where(same, scores, ops.full_like(scores, -1e9))
+        weights = ops.softmax(scores, axis=-1)
+        weights = ops.where(same, weights, ops.zeros_like(weights))
+        context = ops.matmul(weights, values)
+        has_match = ops.cast(ops.any(same, axis=1, keepdims=True), flat.dtype)
+        output = ops.concatenate([flat, context, has_match], axis=-1)
+        return ops.reshape(output, (shape[0], shape[1], shape[2] + self.dim + 1))
+
+    def compute_mask(self, inputs, mask=None):
+        return None if mask is None else mask[0]
+
+    def compute_output_shape(self, input_shape):
+        states = input_shape[0]
+        size = None if states[2] is None else states[2] + self.dim + 1
+        return (states[0], states[1], size)
+
+    def get_config(self):
+        return {**super().get_config(), "dim": self.dim}
+
+
+def reads_stories(model) -> bool:
+    """True when the model has a document memory (its inputs include "documents")."""
+    inputs = model.input
+    return isinstance(inputs, dict) and "documents" in inputs
+
+
 def build_model(*, word_vocabulary_size, char_vocabulary_size, tag_names, word_dim=100,
                 char_encoder="cnn", char_dim=30, char_features=30, char_width=3, casing_dim=8,
                 casing_size=8, cell="lstm", units=100, layers=1, dropout=0.5, output="crf",
                 train_word_embedding=True, lm_weight=0.0, lm_words=5000, adversarial=0.0,
-                name="ner_tagger") -> keras.Model:
-    """The uncompiled tagger (see the module docstring). Inputs {"words", "casing", "chars"}."""
+                doc_memory=0, name="ner_tagger") -> keras.Model:
+    """The uncompiled tagger (see the module docstring). Inputs {"words", "casing", "chars"},
+    and "documents" with doc_memory > 0."""
     if output not in ("softmax", "crf"):
         raise ValueError(f"output must be 'softmax' or 'crf'; received {output!r}")
     if char_encoder not in ("cnn", "lstm", "none"):
@@ -225,6 +310,10 @@ def build_model(*, word_vocabulary_size, char_vocabulary_size, tag_names, word_d
     if lm_weight:
         x = LanguageModelLoss(units, lm_words, weight=lm_weight, name="language_model_loss")(
             [x, words])
+    inputs = {"words": words, "casing": casing, "chars": chars}
+    if doc_memory:
+        inputs["documents"] = keras.Input((), dtype="int32", name="documents")
+        x = DocumentMemory(doc_memory, name="document_memory")([x, words, inputs["documents"]])
     if dropout:
         x = keras.layers.Dropout(dropout, name="dropout_output")(x)
     if output == "softmax":
@@ -236,7 +325,7 @@ def build_model(*, word_vocabulary_size, char_vocabulary_size, tag_names, word_d
         outputs = CRF(num_tags, allowed_transitions=allowed, allowed_start=allowed_start,
                       allowed_end=allowed_end, dtype="float32", name="crf")(potentials)
     model_class = AdversarialModel if adversarial else keras.Model
-    return model_class({"words": words, "casing": casing, "chars": chars}, outputs, name=name)
+    return model_class(inputs, outputs, name=name)
 
 
 def find_crf(model):
@@ -287,6 +376,8 @@ class Tagger:
 
         self.model = model
         self.crf = find_crf(model)
+        self.stories = reads_stories(model)
+        self.names = ("words", "casing", "chars") + (("documents",) if self.stories else ())
 
         @tf.function(reduce_retracing=True)
         def predict(features):
@@ -308,10 +399,8 @@ class Tagger:
         self._predict = predict
         self._posteriors = posteriors
 
-    @staticmethod
-    def _tensors(features):
-        return {name: ops.convert_to_tensor(features[name], "int32")
-                for name in ("words", "casing", "chars")}
+    def _tensors(self, features):
+        return {name: ops.convert_to_tensor(features[name], "int32") for name in self.names}
 
     def __call__(self, features):
         return self._predict(self._tensors(features)).numpy()

@@ -41,7 +41,7 @@ MAY_CHANGE = ("epochs", "no_progress", "logdir", "save_every_steps", "run_dir", 
 BOTH_SPLITS = ner_config.BOTH_SPLITS
 # Settings added after earlier runs were recorded, with the value those runs trained with.
 ADDED_SETTINGS = {"lm_weight": 0.0, "lm_words": ner_config.DEFAULT_LM_WORDS,
-                  "adversarial": 0.0, "align_unseen": 0}
+                  "adversarial": 0.0, "align_unseen": 0, "doc_memory": 0}
 
 
 def check_config(config: TrainConfig) -> None:
@@ -71,6 +71,9 @@ def check_config(config: TrainConfig) -> None:
     if config.align_unseen and (config.embeddings, config.glove_words) != ("glove-50d", "data"):
         raise UserError("--align-unseen moves the GloVe rows of words met only in validation "
                         "or test text: it needs --embeddings glove-50d --glove-words data")
+    if config.doc_memory < 0:
+        raise UserError(f"--doc-memory must be >= 0 (0 turns it off); received "
+                        f"{config.doc_memory}")
     if config.lm_words < 1:
         raise UserError(f"--lm-words must be >= 1; received {config.lm_words}")
     if config.embeddings == "glove-50d" and config.word_dim != ner_config.GLOVE_DIM:
@@ -131,14 +134,22 @@ def prepare_data(config: TrainConfig) -> PreparedData:
         from apps.common.glove import embedding_matrix
         matrix, hit_rate = embedding_matrix(words, glove_words, vectors, seed=config.seed)
 
-    def encode(split_sentences):
+    def encode(split_sentences, documents):
         return encode_flat([s.tokens for s in split_sentences], words, chars,
                            tag_lists=[s.tags for s in split_sentences], tag_names=tag_names,
-                           max_word_length=config.max_word_length)
+                           max_word_length=config.max_word_length, documents=documents)
 
+    # Story ids (the -DOCSTART- documents); the validation stories follow the training ones.
+    train_documents = [s.document for s in sentences["train"]]
+    valid_documents = [s.document for s in sentences["valid"]]
+    fitted_documents = list(train_documents)
+    if config.train_on == BOTH_SPLITS:
+        first = max(train_documents) + 1
+        fitted_documents += [first + document for document in valid_documents]
     return PreparedData(data_dir=data_dir, paths=paths, sentences=sentences,
                         train_on=config.train_on, tag_names=tag_names, words=words, chars=chars,
-                        tags=tags, train=encode(fitted), valid=encode(sentences["valid"]),
+                        tags=tags, train=encode(fitted, fitted_documents),
+                        valid=encode(sentences["valid"], valid_documents),
                         matrix=matrix, hit_rate=hit_rate,
                         singletons=singleton_flags(fitted, words))
 
@@ -184,7 +195,8 @@ def build_model_factory(config: TrainConfig, data: PreparedData, steps_per_epoch
             casing_dim=config.casing_dim, cell=config.cell, units=config.units,
             layers=config.layers, dropout=config.dropout, output=config.output,
             train_word_embedding=not config.freeze_embeddings, lm_weight=config.lm_weight,
-            lm_words=config.lm_words, adversarial=config.adversarial)
+            lm_words=config.lm_words, adversarial=config.adversarial,
+            doc_memory=config.doc_memory)
         if data.matrix is not None:
             model.get_layer("word_embedding").embeddings.assign(data.matrix)
         optimizer = make_optimizer(config.optimizer, config.resolved_learning_rate,
@@ -192,7 +204,8 @@ def build_model_factory(config: TrainConfig, data: PreparedData, steps_per_epoch
                                    steps_per_epoch=steps_per_epoch,
                                    momentum=ner_config.SGD_MOMENTUM, decay=ner_config.SGD_DECAY)
         compile_model(model, optimizer, jit_compile=bool(config.extra.get("xla", False)))
-        build_metrics(model, make_batch(data.train, np.arange(min(2, len(data.train)))))
+        build_metrics(model, make_batch(data.train, np.arange(min(2, len(data.train))),
+                                        stories=bool(config.doc_memory)))
         return model
     return build
 
@@ -339,7 +352,7 @@ def train(config: TrainConfig, *, extra_callbacks=()) -> dict:
     best_value, best_epoch = best_so_far(read_history(files.history_csv), first_epoch)
     batcher = BucketBatcher(data.train, config.batch_size, config.seed,
                             singletons=data.singletons, unk_probability=config.unk_singletons,
-                            unk_id=data.words.unk_id)
+                            unk_id=data.words.unk_id, stories=bool(config.doc_memory))
     result = None
     if state is not None and state.step == 0 and stopped_early(state.epoch, best_epoch,
                                                                config.patience):
@@ -356,7 +369,8 @@ def train(config: TrainConfig, *, extra_callbacks=()) -> dict:
             else (lambda: None), say=say, selects=config.train_on != BOTH_SPLITS)
         result = training.fit_with_recovery(
             build_model_factory(config, data, batcher.steps_per_epoch), train_data,
-            evaluation_dataset(data.valid, ner_config.EVAL_BATCH_SIZE), run_dir=run_dir,
+            evaluation_dataset(data.valid, ner_config.EVAL_BATCH_SIZE,
+                               stories=bool(config.doc_memory)), run_dir=run_dir,
             epochs=config.epochs, metadata=settings, save_every_steps=config.save_every_steps,
             logdir=config.extra.get("logdir"), verbose=not config.no_progress,
             strategy=strategy, may_change=MAY_CHANGE, added_settings=ADDED_SETTINGS,

@@ -321,14 +321,16 @@ def test_tag_cuts_a_text_into_sentences_and_tags_each_as_if_alone(trained_run):
 
 
 def test_tag_hands_the_tagger_one_sentence_at_a_time(monkeypatch):
-    """The tagger sees each sentence as its own sequence, and the tags come back in place."""
+    """The tagger sees each sentence as its own sequence, and the tags come back in place; the
+    sentences of one text are one story (for a document memory)."""
     import apps.ner.predict as predict_module
     import apps.ner.tag as tag_module
 
-    seen = []
+    seen, stories = [], []
 
-    def fake_predict(trained, token_lists, batch_size=None):
+    def fake_predict(trained, token_lists, batch_size=None, documents=None):
         seen.extend(token_lists)
+        stories.extend(documents)
         return [[f"B-L{len(tokens)}"] + [f"I-L{len(tokens)}"] * (len(tokens) - 1)
                 for tokens in token_lists]
 
@@ -336,10 +338,16 @@ def test_tag_hands_the_tagger_one_sentence_at_a_time(monkeypatch):
     text = "OSLO 1996-08-30\nAnna Berg won. She left"
     [result] = tag_module.tag_texts(None, [("text 1", text)])
     assert seen == [["OSLO", "1996-08-30"], ["Anna", "Berg", "won", "."], ["She", "left"]]
+    assert stories == [0, 0, 0]
+    seen.clear()
+    stories.clear()
+    tag_module.tag_texts(None, [("text 1", "Anna left."), ("text 2", "Oslo. Bergen.")])
+    assert stories == [0, 1, 1]
     assert result["tags"] == ["B-L2", "I-L2", "B-L4", "I-L4", "I-L4", "I-L4", "B-L2", "I-L2"]
     assert [entity["text"] for entity in result["entities"]] == \
         ["OSLO 1996-08-30", "Anna Berg won.", "She left"]
     seen.clear()
+    stories.clear()
     tag_module.tag_texts(None, [("text 1", text)], split_sentences=False)
     assert seen == [["OSLO", "1996-08-30", "Anna", "Berg", "won", ".", "She", "left"]]
 
