@@ -104,7 +104,8 @@ def main(argv=None) -> int:
     gold = [sentence.tags for sentence in sentences]
     print(f"{path}: {len(sentences)} sentences in {len(ranges)} stories; "
           f"runs: {' '.join(arguments.run_dir)}")
-    rows = [("gold sentences", predict_tags(trained, [s.tokens for s in sentences]),
+    rows = [("gold sentences", predict_tags(trained, [s.tokens for s in sentences],
+                                            documents=[s.document for s in sentences]),
              len(sentences))]
 
     def whole(story):

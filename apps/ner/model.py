@@ -3,7 +3,8 @@
     words  (B, T)    -> Embedding(V, 100 | GloVe 50, mask_zero=True) ----------------.
     chars  (B, T, W) -> Embedding(C, 30) -> Dropout -> char CNN or char BiLSTM ------ concat
     casing (B, T)    -> Embedding(8, 8) --------------------------------------------'   |
-        -> Dropout -> N x Bidirectional(zoo.LSTM | zoo.GRU, return_sequences) -> Dropout
+        -> Dropout -> N x Bidirectional(zoo.LSTM | zoo.GRU, return_sequences)
+        [-> DocumentMemory(K), with documents (B,)] -> Dropout
         -> Dense(num_tags) -> softmax, or CRF potentials (zoo.crf.CRF, Viterbi decoding)
 
 With doc_memory = K > 0 a `DocumentMemory` follows the recurrent layers: each token also reads

@@ -79,11 +79,14 @@ def test_training_with_glove_aligns_the_unseen_rows_of_model_keras(tmp_path):
                              .get_layer("word_embedding").embeddings)
             for name in ("model.keras", "best_f1.keras")}
     # best_f1.keras (the model chosen): training left the unseen rows at GloVe; model.keras
-    # (its copy): they moved, the rest not.
+    # (its copy): they moved. Every row training moved stays as trained; only rows training
+    # left untouched may move (a training singleton that was <UNK> whenever its sentence came
+    # is one of them, like an unseen word).
     np.testing.assert_array_equal(rows["best_f1.keras"][targets], data.matrix[targets])
     assert np.abs(rows["model.keras"][targets] - data.matrix[targets]).min() > 0
-    np.testing.assert_array_equal(rows["model.keras"][:fitted_size],
-                                  rows["best_f1.keras"][:fitted_size])
+    trained = np.any(rows["best_f1.keras"] != data.matrix, axis=1)
+    assert trained[:fitted_size].mean() > 0.9
+    np.testing.assert_array_equal(rows["model.keras"][trained], rows["best_f1.keras"][trained])
     # Without it (and with it refused where it cannot apply).
     status, stdout, stderr = run_main(["train", "--data", folder, "--run-dir",
                                        tmp_path / "plain", "--embeddings", "glove-50d",

@@ -77,6 +77,17 @@ def test_adversarial_training_is_on_by_default_without_pretrained_vectors_only()
     assert resolved("--embeddings", "glove-50d", "--adversarial", "2").adversarial == 2.0
 
 
+def test_the_document_memory_is_on_by_default_with_glove_only():
+    from apps.ner.__main__ import build_parser, train_config
+
+    parser = build_parser()
+    resolved = lambda *options: train_config(parser.parse_args(["train", *options]))  # noqa: E731
+    assert resolved().doc_memory == 0
+    assert resolved("--embeddings", "glove-50d").doc_memory == 64
+    assert resolved("--embeddings", "glove-50d", "--doc-memory", "0").doc_memory == 0
+    assert resolved("--doc-memory", "16").doc_memory == 16
+
+
 def test_the_default_run_trains_the_language_model(trained_run):
     import keras
 
