@@ -54,38 +54,33 @@ def test_resuming_with_other_settings_is_a_one_line_error(trained_run, conll_fol
     assert "units: 8 there, 9 now" in stderr
 
 
-def test_the_language_model_is_on_by_default_without_pretrained_vectors_only():
+def config_for(*options):
+    """The TrainConfig that `train OPTIONS` resolves to (defaults by embeddings filled in)."""
     from apps.ner.__main__ import build_parser, train_config
 
-    parser = build_parser()
-    resolved = lambda *options: train_config(parser.parse_args(["train", *options]))  # noqa: E731
-    assert resolved().lm_weight == 0.1 and resolved().lm_words == 5000
-    assert resolved("--embeddings", "glove-50d").lm_weight == 0.0
-    assert resolved("--lm-weight", "0").lm_weight == 0.0
-    assert resolved("--embeddings", "glove-50d", "--lm-weight", "0.2",
-                    "--lm-words", "100").lm_weight == 0.2
+    return train_config(build_parser().parse_args(["train", *options]))
+
+
+def test_the_language_model_is_on_by_default_without_pretrained_vectors_only():
+    assert config_for().lm_weight == 0.1 and config_for().lm_words == 5000
+    assert config_for("--embeddings", "glove-50d").lm_weight == 0.0
+    assert config_for("--lm-weight", "0").lm_weight == 0.0
+    assert config_for("--embeddings", "glove-50d", "--lm-weight", "0.2",
+                      "--lm-words", "100").lm_weight == 0.2
 
 
 def test_adversarial_training_is_on_by_default_without_pretrained_vectors_only():
-    from apps.ner.__main__ import build_parser, train_config
-
-    parser = build_parser()
-    resolved = lambda *options: train_config(parser.parse_args(["train", *options]))  # noqa: E731
-    assert resolved().adversarial == 1.0
-    assert resolved("--embeddings", "glove-50d").adversarial == 0.0
-    assert resolved("--adversarial", "0").adversarial == 0.0
-    assert resolved("--embeddings", "glove-50d", "--adversarial", "2").adversarial == 2.0
+    assert config_for().adversarial == 1.0
+    assert config_for("--embeddings", "glove-50d").adversarial == 0.0
+    assert config_for("--adversarial", "0").adversarial == 0.0
+    assert config_for("--embeddings", "glove-50d", "--adversarial", "2").adversarial == 2.0
 
 
 def test_the_document_memory_is_on_by_default_with_glove_only():
-    from apps.ner.__main__ import build_parser, train_config
-
-    parser = build_parser()
-    resolved = lambda *options: train_config(parser.parse_args(["train", *options]))  # noqa: E731
-    assert resolved().doc_memory == 0
-    assert resolved("--embeddings", "glove-50d").doc_memory == 64
-    assert resolved("--embeddings", "glove-50d", "--doc-memory", "0").doc_memory == 0
-    assert resolved("--doc-memory", "16").doc_memory == 16
+    assert config_for().doc_memory == 0
+    assert config_for("--embeddings", "glove-50d").doc_memory == 64
+    assert config_for("--embeddings", "glove-50d", "--doc-memory", "0").doc_memory == 0
+    assert config_for("--doc-memory", "16").doc_memory == 16
 
 
 def test_the_default_run_trains_the_language_model(trained_run):
